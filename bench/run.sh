@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Runs one wspush benchmark scenario: the built WAR in a lean embedded Jetty 12 pinned to one core, the load tool
+# (io.wspush.bench.LoadTool) pinned to another, both on 127.0.0.1 only. Appends one JSON line per run to $OUT.
+#
+#   bench/run.sh SCENARIO [extra LoadTool options...]      e.g.  bench/run.sh unicast --concurrency 32
+#
+# Scenarios (counts are multiplied by SCALE, e.g. SCALE=0.1 for a quick check):
+#   smoke      100 users x 2 connections, 2,000 pushes, 16 at once
+#   unicast    1,000 users x 2 connections, 20,000 unicast pushes, 16 at once (after 2,000 warm-up pushes)
+#   users10k   10,000 users x 1 connection, 20,000 pushes, 16 at once
+#   idle       10,000 users x 1 connection, no pushes: server RSS and live heap (jcmd GC) per idle connection
+#   broadcast  1 user x 5,000 connections, 20 pushes: each push fans out to all 5,000 connections
+#   hold15k    15,000 users x 1 connection held, then 30,000 pushes at 1,500/s: every connection must receive 2
+#   sweep      1,000 users x 2 connections at rising push rates (RATES), then bench/plot.sh draws latency vs rate
+#
+# Environment (defaults in brackets):
+#   PORT [18080]  OUT [bench/results.jsonl]  LABEL [git short rev]  SCALE [1]  MAX_SECONDS [115 per tool run]
+#   SERVER_CPU [1]  TOOL_CPU [0]  SERVER_JAVA_OPTS [-Xmx2g]  TOOL_JAVA_OPTS [-Xmx3g]
+#   SERVER_SETTINGS  extra -Dwspush.* options for the server
+#   RUNNER [bench] bench = io.wspush.bench.WarServer; jettymain = io.wspush.containers.JettyMain WAR PORT
+#   RATES [250 500 1000 2000 4000 0] (sweep; 0 = unthrottled)   BUILD [1] 0 = use target/ as it is
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SCENARIO=${1:-}
+if [ -z "$SCENARIO" ] || [ "$SCENARIO" = "-h" ] || [ "$SCENARIO" = "--help" ]; then
+  sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+fi
+shift
+
+PORT=${PORT:-18080}
+OUT=${OUT:-bench/results.jsonl}
+SCALE=${SCALE:-1}
+MAX_SECONDS=${MAX_SECONDS:-115}
+SERVER_CPU=${SERVER_CPU:-1}
+TOOL_CPU=${TOOL_CPU:-0}
+SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:--Xmx2g}
+TOOL_JAVA_OPTS=${TOOL_JAVA_OPTS:--Xmx3g}
+SERVER_SETTINGS=${SERVER_SETTINGS:-}
+RUNNER=${RUNNER:-bench}
+RATES=${RATES:-250 500 1000 2000 4000 0}
+BUILD=${BUILD:-1}
+LABEL=${LABEL:-$(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- src 2>/dev/null || echo +dirty)}
+
+scale() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s + 0.5); print (v < 1 ? 1 : v) }'; }
+
+# ---------------------------------------------------------------- scenario -> LoadTool options
+PER_USER_LIMIT=100
+case "$SCENARIO" in
+  smoke)     ARGS=(--users "$(scale 100)" --conns 2 --pushes "$(scale 2000)" --concurrency 16) ;;
+  unicast)   ARGS=(--users "$(scale 1000)" --conns 2 --pushes "$(scale 20000)" --concurrency 16 --warmup "$(scale 2000)") ;;
+  users10k)  ARGS=(--users "$(scale 10000)" --conns 1 --pushes "$(scale 20000)" --concurrency 16 --warmup "$(scale 2000)") ;;
+  idle)      ARGS=(--users "$(scale 10000)" --conns 1 --pushes 0 --heap --settle 5) ;;
+  broadcast) C=$(scale 5000); PER_USER_LIMIT=$((C + 100))
+             ARGS=(--users 1 --conns "$C" --pushes 20 --concurrency 16) ;;
+  hold15k)   ARGS=(--users "$(scale 15000)" --conns 1 --pushes "$(scale 30000)" --rate "$(scale 1500)" --hold 5
+                   --concurrency 16) ;;
+  sweep)     ARGS=(--users "$(scale 1000)" --conns 2 --concurrency 16) ;;
+  *) echo "unknown scenario '$SCENARIO' (bench/run.sh --help)" >&2; exit 2 ;;
+esac
+
+# ---------------------------------------------------------------- file descriptors (hard limit here: 20000)
+HARD=$(ulimit -Hn)
+if [ "$HARD" = unlimited ] || [ "$HARD" -ge 20000 ]; then ulimit -n 20000; else ulimit -n "$HARD"; fi
+echo "open-file limit $(ulimit -n) (tool and server inherit it)"
+
+# ---------------------------------------------------------------- build
+if [ "$BUILD" = 1 ]; then
+  if [ ! -f target/wspush.war ]; then
+    echo "building target/wspush.war (mvn -q package -DskipTests)"
+    mvn -q package -DskipTests
+  else
+    mvn -q test-compile
+  fi
+  if [ ! -f target/test-classpath.txt ] || [ pom.xml -nt target/test-classpath.txt ]; then
+    mvn -q dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt
+  fi
+fi
+for f in target/wspush.war target/test-classpath.txt target/test-classes/io/wspush/bench/LoadTool.class; do
+  [ -f "$f" ] || { echo "missing $f (run with BUILD=1)" >&2; exit 1; }
+done
+
+# A private copy, so that a 'mvn clean' in the same tree during the run does not pull the floor away.
+RUN=$(mktemp -d /tmp/wspush-bench.XXXXXX)
+SERVER_PID=
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$RUN"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+cp target/wspush.war "$RUN/wspush.war"
+cp -r target/test-classes "$RUN/classes"
+TEST_CP=$(cat target/test-classpath.txt)
+# The server's class path: Jetty and the container APIs only. The WAR brings Jersey, Weld, CDI... itself, and Jetty
+# loads jakarta.* parent-first, so a second copy of those on the class path would break the WAR's CDI.
+SERVER_CP=$(tr ':' '\n' < target/test-classpath.txt \
+  | grep -E '/org/eclipse/jetty/|/jakarta/(servlet|websocket|annotation|transaction)/|/org/ow2/asm/|/org/slf4j/' \
+  | paste -sd: -)
+
+# ---------------------------------------------------------------- server
+SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 40)
+PUSH_KEY=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 32)
+if curl -s -o /dev/null "http://127.0.0.1:$PORT/" 2>/dev/null; then
+  echo "port $PORT is already in use: set PORT" >&2
+  exit 1
+fi
+case "$RUNNER" in
+  bench)     MAIN=(io.wspush.bench.WarServer "$RUN/wspush.war" "$PORT" 900) ;;
+  jettymain) MAIN=(io.wspush.containers.JettyMain "$RUN/wspush.war" "$PORT") ;;
+  *) echo "RUNNER must be bench or jettymain" >&2; exit 2 ;;
+esac
+mkdir -p target/bench
+LOG=target/bench/server-$SCENARIO.log
+# shellcheck disable=SC2086  # SERVER_JAVA_OPTS and SERVER_SETTINGS are word lists
+taskset -c "$SERVER_CPU" java $SERVER_JAVA_OPTS \
+  -Dwspush.token.secret="$SECRET" -Dwspush.push.key="$PUSH_KEY" \
+  -Dwspush.limit.connections-per-user="$PER_USER_LIMIT" -Dwspush.limit.connections=100000 $SERVER_SETTINGS \
+  -cp "$RUN/classes:$SERVER_CP" "${MAIN[@]}" > "$LOG" 2>&1 &
+SERVER_PID=$!
+echo "server pid $SERVER_PID on CPU $SERVER_CPU ($RUNNER), log $LOG"
+for _ in $(seq 240); do
+  kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died:" >&2; tail -30 "$LOG" >&2; exit 1; }
+  curl -sf -o /dev/null "http://127.0.0.1:$PORT/health" && break
+  sleep 0.5
+done
+curl -sf "http://127.0.0.1:$PORT/health" > /dev/null || { echo "server not ready after 120 s" >&2; tail -30 "$LOG" >&2; exit 1; }
+
+# ---------------------------------------------------------------- load tool
+tool() {
+  # shellcheck disable=SC2086
+  WSPUSH_BENCH_SECRET="$SECRET" WSPUSH_BENCH_PUSH_KEY="$PUSH_KEY" \
+    taskset -c "$TOOL_CPU" java $TOOL_JAVA_OPTS -cp "$RUN/classes:$TEST_CP" io.wspush.bench.LoadTool \
+      --url "http://127.0.0.1:$PORT/" --server-pid "$SERVER_PID" --max-seconds "$MAX_SECONDS" \
+      --out "$OUT" --label "$LABEL" "$@"
+}
+
+RC=0
+if [ "$SCENARIO" = sweep ]; then
+  SWEEP_LABEL="$LABEL sweep@$(date -u +%Y%m%dT%H%M%SZ)"
+  FIRST=1
+  for R in $RATES; do
+    # About 6 s of pushing per step (10,000 pushes when unthrottled), JIT warm-up on the first step only.
+    if [ "$R" = 0 ]; then P=$(scale 10000); else P=$(awk -v r="$R" 'BEGIN { print int(r * 6) }'); fi
+    W=0; [ "$FIRST" = 1 ] && W=$(scale 2000); FIRST=0
+    echo "---- sweep: rate ${R}/s, $P pushes"
+    tool "${ARGS[@]}" --name sweep --label "$SWEEP_LABEL" --rate "$R" --pushes "$P" --warmup "$W" --drain 3 "$@" || RC=$?
+  done
+  bench/plot.sh "$OUT" "bench/latency-vs-rate.png" || RC=$?
+else
+  tool "${ARGS[@]}" --name "$SCENARIO" "$@" || RC=$?
+fi
+echo "results appended to $OUT (exit $RC)"
+exit "$RC"

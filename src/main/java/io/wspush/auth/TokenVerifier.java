@@ -1,0 +1,96 @@
+package io.wspush.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+
+/** Checks browser tokens: JWT, HS256 only, signed with the configured secret, {@code sub} = userId. */
+public final class TokenVerifier {
+
+    /** Longest token accepted; a JWT with a few claims is far smaller. */
+    static final int MAX_TOKEN_CHARS = 4096;
+
+    private final MACVerifier verifier;
+    private final MACSigner signer;
+    private final Duration skew;
+    private final Revocations revocations;
+    private final Clock clock;
+
+    public TokenVerifier(byte[] secret, Duration skew, Revocations revocations, Clock clock) {
+        try {
+            this.verifier = new MACVerifier(secret);
+            this.signer = new MACSigner(secret);
+        } catch (JOSEException e) {
+            throw new IllegalStateException("token secret rejected: " + e.getMessage());
+        }
+        this.skew = skew;
+        this.revocations = revocations;
+        this.clock = clock;
+    }
+
+    public Identity verify(String token) throws TokenException {
+        if (token == null || token.isEmpty() || token.length() > MAX_TOKEN_CHARS) {
+            throw new TokenException(TokenException.Kind.INVALID);
+        }
+        SignedJWT jwt;
+        JWTClaimsSet claims;
+        try {
+            jwt = SignedJWT.parse(token);
+            // Only HS256: never "none", never an algorithm picked by the token itself beyond this one.
+            if (!JWSAlgorithm.HS256.equals(jwt.getHeader().getAlgorithm()) || !jwt.verify(verifier)) {
+                throw new TokenException(TokenException.Kind.INVALID);
+            }
+            claims = jwt.getJWTClaimsSet();
+        } catch (ParseException | JOSEException | IllegalStateException e) {
+            throw new TokenException(TokenException.Kind.INVALID);
+        }
+        String sub = claims.getSubject();
+        if (sub == null || sub.isEmpty()) {
+            throw new TokenException(TokenException.Kind.INVALID);
+        }
+        Instant now = clock.instant();
+        Date exp = claims.getExpirationTime();
+        if (exp != null && now.minus(skew).isAfter(exp.toInstant())) {
+            throw new TokenException(TokenException.Kind.EXPIRED);
+        }
+        Date nbf = claims.getNotBeforeTime();
+        if (nbf != null && now.plus(skew).isBefore(nbf.toInstant())) {
+            throw new TokenException(TokenException.Kind.INVALID);
+        }
+        Date iat = claims.getIssueTime();
+        if (revocations.isRevoked(sub, iat == null ? null : iat.toInstant())) {
+            throw new TokenException(TokenException.Kind.REVOKED);
+        }
+        return new Identity(sub, exp == null ? null : exp.toInstant());
+    }
+
+    /** Mints a token (demo mode only: a real deployment's backend issues tokens). */
+    public String issue(String userId, Duration ttl) {
+        Instant now = clock.instant();
+        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                .subject(userId)
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plus(ttl)))
+                .build();
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
+        try {
+            jwt.sign(signer);
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+        return jwt.serialize();
+    }
+
+    public record Identity(String userId, Instant expiresAt) {
+    }
+}

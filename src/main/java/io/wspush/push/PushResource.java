@@ -1,0 +1,57 @@
+package io.wspush.push;
+
+import io.wspush.node.Node;
+import io.wspush.web.Json;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * {@code POST /push}: the backend hands a message to one user's connections. Any content type is accepted, as
+ * wserver did, so existing pushers keep working; the body is read with a hard size limit before parsing.
+ */
+@ApplicationScoped
+@Path("/push")
+public class PushResource {
+
+    @Inject
+    Node node;
+
+    @POST
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response push(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+                         @HeaderParam(HttpHeaders.CONTENT_LENGTH) String contentLength,
+                         InputStream body) throws IOException {
+        if (!node.pushAllowed(authorization)) return Json.unauthorized();
+        int max = node.config().pushMaxBytes();
+        byte[] bytes = BoundedBody.read(contentLength, body, max);
+        if (bytes == null) {
+            return Json.error(413, "payload_too_large", "push body is larger than " + max + " bytes");
+        }
+        PushRequest req;
+        try {
+            req = PushRequest.parse(new InputStreamReader(new ByteArrayInputStream(bytes), StandardCharsets.UTF_8));
+        } catch (PushRequest.Invalid e) {
+            return Json.error(400, "bad_request", e.getMessage());
+        }
+        int delivered;
+        try {
+            delivered = node.publish(req.userId(), req.event(), req.message());
+        } catch (IllegalStateException stopping) {
+            return Json.error(503, "unavailable", "wspush is shutting down; retry on another node");
+        }
+        return Json.ok(Json.object().add("delivered", delivered));
+    }
+}

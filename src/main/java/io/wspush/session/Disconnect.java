@@ -1,0 +1,37 @@
+package io.wspush.session;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCode;
+import jakarta.websocket.CloseReason.CloseCodes;
+
+/** Every close code wspush sends, in one place (docs/PROTOCOL.md lists them for client authors). */
+public final class Disconnect {
+
+    public static final CloseReason NORMAL = of(CloseCodes.NORMAL_CLOSURE, "normal closure");
+    public static final CloseReason SHUTDOWN = of(CloseCodes.GOING_AWAY, "server shutting down");
+    public static final CloseReason BINARY = of(CloseCodes.CANNOT_ACCEPT, "binary frames are not accepted");
+    public static final CloseReason REGISTRATION_EXPECTED = of(CloseCodes.VIOLATED_POLICY, "registration expected");
+    public static final CloseReason USER_LIMIT = of(CloseCodes.VIOLATED_POLICY, "too many connections for this user");
+    public static final CloseReason INTERNAL = of(CloseCodes.UNEXPECTED_CONDITION, "internal error");
+    public static final CloseReason SERVER_FULL = of(CloseCodes.TRY_AGAIN_LATER, "server full");
+    public static final CloseReason SLOW_CONSUMER = of(code(4001), "slow consumer");
+    public static final CloseReason OPERATOR = of(code(4002), "disconnected by operator");
+    public static final CloseReason HEARTBEAT_TIMEOUT = of(code(4003), "heartbeat timeout");
+    public static final CloseReason REGISTRATION_TIMEOUT = of(code(4008), "registration timeout");
+
+    /** Token refusals: 1008 with the refusal as reason ("invalid token", "token expired", "token revoked"). */
+    public static CloseReason tokenRefused(String reason) {
+        return of(CloseCodes.VIOLATED_POLICY, reason);
+    }
+
+    private Disconnect() {
+    }
+
+    private static CloseReason of(CloseCode code, String reason) {
+        return new CloseReason(code, reason);
+    }
+
+    private static CloseCode code(int n) {
+        return CloseCodes.getCloseCode(n);
+    }
+}

@@ -1,0 +1,40 @@
+package io.wspush.web;
+
+import io.wspush.config.Config;
+import io.wspush.node.Node;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import java.time.Duration;
+
+/** Demo mode only (loopback clients, see {@link DemoGuardFilter}): hands out tokens so the page can sign in. */
+@ApplicationScoped
+@Path("/demo")
+public class DemoResource {
+
+    static final Duration TOKEN_TTL = Duration.ofHours(1);
+
+    @Inject
+    Node node;
+
+    @GET
+    @Path("/token")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response token(@QueryParam("userId") String userId) {
+        if (!node.config().demo()) throw new NotFoundException();
+        if (userId == null || userId.isBlank() || userId.length() > 128) {
+            return Json.error(400, "bad_request", "userId is required (1 to 128 characters)");
+        }
+        String token = node.tokens().issue(userId, TOKEN_TTL);
+        long expiresAt = System.currentTimeMillis() / 1000 + TOKEN_TTL.toSeconds();
+        return Json.ok(Json.object().add("token", token).add("userId", userId).add("expiresAt", expiresAt)
+                .add("pushKey", Config.DEMO_PUSH_KEY));
+    }
+}

@@ -1,0 +1,34 @@
+package io.wspush.web;
+
+import jakarta.json.JsonObjectBuilder;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+/** JSON responses, built with JSON-P so no entity provider is needed and the bytes are the same everywhere. */
+public final class Json {
+
+    private Json() {
+    }
+
+    public static Response ok(JsonObjectBuilder body) {
+        return status(Response.Status.OK.getStatusCode(), body);
+    }
+
+    public static Response status(int status, JsonObjectBuilder body) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(body.build().toString()).build();
+    }
+
+    public static JsonObjectBuilder object() {
+        return jakarta.json.Json.createObjectBuilder();
+    }
+
+    /** Every error body: {@code {"error":"<code>","message":"<readable text>"}}. */
+    public static Response error(int status, String code, String message) {
+        return status(status, object().add("error", code).add("message", message));
+    }
+
+    public static Response unauthorized() {
+        return Response.fromResponse(error(401, "unauthorized", "missing or wrong bearer key in the Authorization header"))
+                .header("WWW-Authenticate", "Bearer").build();
+    }
+}

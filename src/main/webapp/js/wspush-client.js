@@ -1,0 +1,307 @@
+// wspush-client.js: a dependency-free client for the `wspush.v1` WebSocket protocol (docs/PROTOCOL.md).
+// Plain ES module, served as-is from the WAR; also runs in Node 20+ when a WebSocketImpl (e.g. `ws`) is passed.
+
+const SUBPROTOCOL = 'wspush.v1';
+const REFRESH_BEFORE_EXP_MS = 60_000; // fetch a new token this long before the current one expires
+const FALLBACK_TIMEOUT_MS = 60_000; // dead-connection timeout until the server has told us its heartbeat
+const SHUTDOWN_JITTER_MS = 1_000; // spread reconnects after a node shutdown (1001) so they don't stampede
+const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout overflows (fires at once) above this
+const LOCAL_TIMEOUT_CODE = 4000; // close code the client uses when it gives up on a silent connection
+
+/**
+ * Events: `state` {state, attempt, delayMs, code, reason}, `message` {message, event, ts},
+ * `error` {code, reason, error}. See README-client.md.
+ */
+export class WspushClient extends EventTarget {
+  #url;
+  #getToken;
+  #event;
+  #heartbeatTimeoutMs;
+  #backoff;
+  #WS;
+  #ping;
+
+  #state = 'closed';
+  #running = false;
+  #gen = 0; // bumped by start/stop so late async work (getToken, timers) from an older run is ignored
+  #ws = null; // the current socket; frames/closes from any other socket are ignored
+  #failures = 0; // consecutive failed attempts: drives the backoff, reset once a connection proves stable
+  #registeredAt = 0;
+  #timeoutMs = FALLBACK_TIMEOUT_MS;
+
+  #token = null;
+  #tokenExpMs = 0; // 0 = unknown (no proactive refresh)
+  #tokenStale = null; // getToken reason to use before the next connect, set when the server refused the token
+  #tokenPromise = null; // the one getToken call in flight, shared by its callers
+
+  #retryTimer;
+  #idleTimer;
+  #refreshTimer;
+
+  constructor({ url, getToken, event = null, heartbeatTimeoutMs, backoff = {}, WebSocketImpl, ping = true } = {}) {
+    super();
+    if (typeof getToken !== 'function') throw new TypeError('WspushClient: getToken must be an async function');
+    // Default: the `ws` endpoint next to this module's folder, so any context path works.
+    this.#url = toWsUrl(url ?? new URL('../ws', import.meta.url));
+    this.#getToken = getToken;
+    this.#event = event || null;
+    this.#heartbeatTimeoutMs = heartbeatTimeoutMs > 0 ? heartbeatTimeoutMs : null;
+    this.#backoff = { initialMs: 1_000, maxMs: 30_000, factor: 2, resetAfterMs: 10_000, ...backoff };
+    this.#WS = WebSocketImpl ?? globalThis.WebSocket;
+    this.#ping = ping;
+  }
+
+  /** connecting | registering | connected | reconnecting | closed */
+  get state() {
+    return this.#state;
+  }
+
+  get url() {
+    return this.#url;
+  }
+
+  /** Connects and keeps reconnecting until stop(). No-op while already running. */
+  start() {
+    if (this.#running) return;
+    if (typeof this.#WS !== 'function') throw new Error('WspushClient: no WebSocket implementation, pass WebSocketImpl');
+    this.#running = true;
+    this.#gen++;
+    this.#failures = 0;
+    this.#scheduleRefresh();
+    this.#connect();
+  }
+
+  /** Closes with 1000 and stops reconnecting. */
+  stop() {
+    this.#halt(1000, 'client stop');
+  }
+
+  #halt(code, reason) {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#gen++;
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#idleTimer);
+    clearTimeout(this.#refreshTimer);
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws) tryClose(ws, 1000, reason);
+    this.#setState('closed', { code, reason });
+  }
+
+  async #connect() {
+    const gen = this.#gen;
+    this.#setState('connecting');
+    let token;
+    try {
+      token = await this.#currentToken();
+    } catch (error) {
+      if (gen !== this.#gen) return;
+      const reason = `getToken failed: ${error?.message ?? error}`;
+      this.#emitError({ reason, error });
+      this.#retry(this.#backoffDelay(), { reason });
+      return;
+    }
+    if (gen !== this.#gen) return;
+    if (!token) {
+      // The application has no token to give (e.g. signed out): nothing to reconnect with.
+      this.#halt(null, 'no token');
+      return;
+    }
+
+    let ws;
+    try {
+      ws = new this.#WS(this.#url, [SUBPROTOCOL]);
+    } catch (error) {
+      const reason = `cannot open WebSocket: ${error?.message ?? error}`;
+      this.#emitError({ reason, error });
+      this.#retry(this.#backoffDelay(), { reason });
+      return;
+    }
+    this.#ws = ws;
+    this.#timeoutMs = this.#heartbeatTimeoutMs ?? FALLBACK_TIMEOUT_MS;
+    this.#armWatchdog(); // also bounds a handshake or registration that never completes
+
+    ws.onopen = () => {
+      if (ws !== this.#ws) return;
+      this.#setState('registering');
+      try {
+        ws.send(JSON.stringify({ token, event: this.#event }));
+      } catch {
+        // the socket is already closing; its close event drives the reconnect
+      }
+    };
+    ws.onmessage = (e) => {
+      if (ws === this.#ws) this.#onFrame(e.data);
+    };
+    ws.onclose = (e) => {
+      if (ws === this.#ws) this.#onDrop(e.code, e.reason);
+    };
+    ws.onerror = () => {}; // a close event always follows, and carries the code
+  }
+
+  #onFrame(data) {
+    this.#armWatchdog(); // any frame proves the connection is alive
+    let frame;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      return; // not an envelope; nothing in wspush.v1 sends such frames
+    }
+    switch (frame?.type) {
+      case 'registered':
+        this.#registeredAt = Date.now();
+        this.#timeoutMs = this.#heartbeatTimeoutMs ?? (frame.heartbeat > 0 ? frame.heartbeat * 2_500 : FALLBACK_TIMEOUT_MS);
+        this.#armWatchdog();
+        this.#setState('connected');
+        break;
+      case 'message':
+        this.dispatchEvent(
+          new CustomEvent('message', { detail: { message: frame.message, event: frame.event ?? null, ts: frame.ts } })
+        );
+        break;
+      default: // ping, pong and unknown types only count as liveness
+    }
+  }
+
+  // Two stages: after half the timeout of silence send a ping (the server answers with a pong, so an explicit
+  // heartbeatTimeoutMs shorter than the server's heartbeat still works); after the full timeout give up.
+  #armWatchdog() {
+    clearTimeout(this.#idleTimer);
+    const ws = this.#ws;
+    const half = this.#timeoutMs / 2;
+    this.#idleTimer = setTimeout(() => {
+      if (ws !== this.#ws) return;
+      if (this.#ping && this.#state === 'connected') {
+        try {
+          ws.send('{"type":"ping"}');
+        } catch {
+          // closing already; the close event or the second stage handles it
+        }
+      }
+      this.#idleTimer = setTimeout(() => {
+        if (ws !== this.#ws) return;
+        // A dead TCP connection may take minutes to report its close: drop it now and reconnect.
+        this.#onDrop(LOCAL_TIMEOUT_CODE, 'heartbeat timeout');
+        tryClose(ws, LOCAL_TIMEOUT_CODE, 'heartbeat timeout');
+      }, half);
+    }, half);
+  }
+
+  #onDrop(code, reason) {
+    const wasConnected = this.#state === 'connected';
+    if (wasConnected && Date.now() - this.#registeredAt >= this.#backoff.resetAfterMs) this.#failures = 0;
+    if (!reason && code === 1006) reason = this.#state === 'connecting' ? 'connection failed' : 'connection lost';
+    reason ??= '';
+    this.#ws = null;
+    clearTimeout(this.#idleTimer);
+
+    // The token is no good any more: ask the application for a new one before reconnecting.
+    if (code === 4002) this.#tokenStale = 'disconnected';
+    else if (code === 1008 && /token/i.test(reason)) this.#tokenStale = 'rejected';
+
+    if (code !== 1000 && code !== 1001) this.#emitError({ code, reason });
+    // A node going away is not our fault: reconnect (to another node) at once, with a little jitter.
+    const delay = code === 1001 && wasConnected ? Math.random() * SHUTDOWN_JITTER_MS : this.#backoffDelay();
+    this.#retry(delay, { code, reason });
+  }
+
+  // Full jitter: uniform in [0, min(maxMs, initialMs * factor^failures)].
+  #backoffDelay() {
+    const { initialMs, maxMs, factor } = this.#backoff;
+    return Math.random() * Math.min(maxMs, initialMs * factor ** this.#failures);
+  }
+
+  #retry(delayMs, { code = null, reason = null }) {
+    if (!this.#running) return; // an error listener may have called stop()
+    this.#failures++;
+    delayMs = Math.round(delayMs);
+    const gen = this.#gen;
+    this.#retryTimer = setTimeout(() => gen === this.#gen && this.#connect(), delayMs);
+    this.#setState('reconnecting', { delayMs, code, reason });
+  }
+
+  async #currentToken() {
+    const reason = this.#tokenStale ?? (!this.#token ? 'initial' : this.#expiresSoon() ? 'expiring' : null);
+    if (reason) await this.#refreshToken(reason);
+    return this.#token;
+  }
+
+  #refreshToken(reason) {
+    if (!this.#tokenPromise) {
+      // Promise.resolve().then(...) turns a synchronous throw in getToken into a rejection too.
+      this.#tokenPromise = Promise.resolve()
+        .then(() => this.#getToken({ reason }))
+        .then((token) => this.#setToken(token))
+        .finally(() => {
+          this.#tokenPromise = null;
+        });
+    }
+    return this.#tokenPromise;
+  }
+
+  #setToken(token) {
+    this.#token = token || null;
+    this.#tokenStale = null;
+    this.#tokenExpMs = jwtExpMs(this.#token);
+    this.#scheduleRefresh();
+  }
+
+  #expiresSoon() {
+    return this.#tokenExpMs > 0 && this.#tokenExpMs - Date.now() <= REFRESH_BEFORE_EXP_MS;
+  }
+
+  // Refresh ahead of expiry so a reconnect never has to present an expired token. The open connection is left
+  // alone: the server checks the token only at registration.
+  #scheduleRefresh() {
+    clearTimeout(this.#refreshTimer);
+    if (!this.#running || !this.#tokenExpMs) return;
+    const delay = this.#tokenExpMs - REFRESH_BEFORE_EXP_MS - Date.now();
+    if (delay <= 0) return; // already due: the next connect refreshes it
+    this.#refreshTimer = setTimeout(() => {
+      if (!this.#running) return;
+      if (!this.#expiresSoon()) return this.#scheduleRefresh(); // woke early (timer clamp)
+      this.#refreshToken('expiring').catch((error) =>
+        this.#emitError({ reason: `getToken failed: ${error?.message ?? error}`, error })
+      );
+    }, Math.min(delay, MAX_TIMER_MS));
+  }
+
+  #setState(state, { delayMs = null, code = null, reason = null } = {}) {
+    this.#state = state;
+    this.dispatchEvent(
+      new CustomEvent('state', { detail: { state, attempt: this.#failures, delayMs, code, reason } })
+    );
+  }
+
+  #emitError({ code = null, reason = null, error = null }) {
+    this.dispatchEvent(new CustomEvent('error', { detail: { code, reason, error } }));
+  }
+}
+
+/** The `exp` claim of a JWT in epoch ms, or 0 when absent or unreadable. Not a verification. */
+export function jwtExpMs(token) {
+  try {
+    const b64 = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const exp = JSON.parse(atob(b64.padEnd(Math.ceil(b64.length / 4) * 4, '='))).exp;
+    return typeof exp === 'number' && exp > 0 ? exp * 1000 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+// Resolves a relative URL against the page and maps http(s) to ws(s).
+function toWsUrl(url) {
+  const u = new URL(url, globalThis.location?.href);
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  return u.href;
+}
+
+function tryClose(ws, code, reason) {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closed
+  }
+}

@@ -1,0 +1,77 @@
+package io.wspush.web;
+
+import io.wspush.testing.Http;
+import io.wspush.testing.TestServer;
+import io.wspush.testing.WsClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpRequest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Zero-setup demo mode: works for this machine, refuses everyone else, and cannot be half-configured. */
+class DemoModeIT {
+
+    static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.builder().set("token.secret", null).set("push.key", null).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void demoTokenAndDemoKeyWorkEndToEnd() throws Exception {
+        var t = Http.get(server.http("demo/token?userId=alice"), null);
+        assertEquals(200, t.statusCode(), t.body());
+        assertEquals("demo", Http.stringField(t.body(), "pushKey"));
+        String token = Http.stringField(t.body(), "token");
+        try (WsClient c = WsClient.register(server.ws(), token, null)) {
+            io.wspush.testing.Poll.until("registered", java.time.Duration.ofSeconds(10), () ->
+                    Http.intField(Http.get(server.http("admin/users/alice"), "demo"), "connections") == 1);
+            var r = Http.post(server.http("push"), "demo", Http.pushBody("alice", null, "hello demo"));
+            assertEquals(1, Http.intField(r, "delivered"));
+            assertEquals("hello demo", c.next());
+        }
+    }
+
+    @Test
+    void demoTokenNeedsAUserId() {
+        assertEquals(400, Http.get(server.http("demo/token"), null).statusCode());
+    }
+
+    @Test
+    void requestsThatCameThroughAProxyAreRefused() {
+        var r = Http.send(HttpRequest.newBuilder(server.http("push")).header("Authorization", "Bearer demo")
+                .header("X-Forwarded-For", "203.0.113.9")
+                .POST(HttpRequest.BodyPublishers.ofString(Http.pushBody("alice", null, "x"))).build());
+        assertEquals(403, r.statusCode());
+        assertTrue(Http.stringField(r.body(), "message").contains("demo mode"), r.body());
+        var forwarded = Http.send(HttpRequest.newBuilder(server.http("demo/token?userId=a"))
+                .header("Forwarded", "for=203.0.113.9").GET().build());
+        assertEquals(403, forwarded.statusCode());
+    }
+
+    @Test
+    void settingOnlyOneOfSecretAndKeyRefusesToStart() {
+        assertThrows(IllegalStateException.class,
+                () -> TestServer.builder().set("push.key", null).start().close());
+        assertThrows(IllegalStateException.class,
+                () -> TestServer.builder().set("token.secret", null).start().close());
+    }
+
+    @Test
+    void tooShortSecretRefusesToStart() {
+        assertThrows(IllegalStateException.class,
+                () -> TestServer.builder().set("token.secret", "short").start().close());
+    }
+
+}

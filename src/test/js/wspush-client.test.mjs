@@ -1,0 +1,438 @@
+// Unit tests of the browser client with a fake WebSocket and mocked timers: no network, no npm packages.
+// Run: node --test src/test/js/
+import { test, beforeEach, afterEach, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { WspushClient, jwtExpMs } from '../../main/webapp/js/wspush-client.js';
+
+/** Records what the client does; the test plays the server through open/receive/serverClose. */
+class FakeWS {
+  static all = [];
+  constructor(url, protocols) {
+    this.url = url;
+    this.protocols = protocols;
+    this.sent = [];
+    this.closedWith = null;
+    FakeWS.all.push(this);
+  }
+  send(data) {
+    this.sent.push(JSON.parse(data));
+  }
+  close(code, reason) {
+    this.closedWith = { code, reason };
+  }
+  open() {
+    this.onopen?.({});
+  }
+  receive(obj) {
+    this.onmessage?.({ data: JSON.stringify(obj) });
+  }
+  serverClose(code, reason = '') {
+    this.onclose?.({ code, reason });
+  }
+  static get last() {
+    return FakeWS.all.at(-1);
+  }
+}
+
+const T0 = Date.UTC(2025, 0, 1); // mocked "now"
+
+function jwt(claims) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}.sig`;
+}
+
+// Lets getToken's promise chain settle (setImmediate is not mocked).
+const settle = () => new Promise((r) => setImmediate(r));
+
+function makeClient(opts = {}) {
+  const calls = [];
+  let n = 0;
+  const client = new WspushClient({
+    url: 'ws://example.test/app/ws',
+    WebSocketImpl: FakeWS,
+    getToken: async ({ reason }) => {
+      calls.push(reason);
+      return jwt({ sub: 'alice', n: ++n, exp: Math.floor(Date.now() / 1000) + 3600 });
+    },
+    ...opts,
+  });
+  const states = [];
+  const errors = [];
+  const messages = [];
+  client.addEventListener('state', (e) => states.push(e.detail));
+  client.addEventListener('error', (e) => errors.push(e.detail));
+  client.addEventListener('message', (e) => messages.push(e.detail));
+  return { client, calls, states, errors, messages };
+}
+
+async function connectAndRegister(heartbeat = 25) {
+  await settle();
+  const ws = FakeWS.last;
+  ws.open();
+  ws.receive({ type: 'registered', userId: 'alice', event: null, heartbeat });
+  return ws;
+}
+
+beforeEach(() => {
+  FakeWS.all = [];
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: T0 });
+});
+
+afterEach(() => {
+  mock.timers.reset();
+  mock.method(Math, 'random').mock.restore();
+});
+
+test('registers with the subprotocol, the token and the event', async () => {
+  const { client, calls, states } = makeClient({ event: 'news' });
+  assert.equal(client.state, 'closed');
+  client.start();
+  assert.equal(client.state, 'connecting');
+  await settle();
+  const ws = FakeWS.last;
+  assert.equal(ws.url, 'ws://example.test/app/ws');
+  assert.deepEqual(ws.protocols, ['wspush.v1']);
+  assert.deepEqual(calls, ['initial']);
+  ws.open();
+  assert.equal(client.state, 'registering');
+  assert.equal(ws.sent.length, 1);
+  assert.equal(ws.sent[0].event, 'news');
+  assert.equal(jwtExpMs(ws.sent[0].token), T0 + 3600_000);
+  ws.receive({ type: 'registered', userId: 'alice', event: 'news', heartbeat: 25 });
+  assert.equal(client.state, 'connected');
+  assert.deepEqual(states.map((s) => s.state), ['connecting', 'registering', 'connected']);
+  client.stop();
+});
+
+test('no event is sent as null; http(s) urls become ws(s)', async () => {
+  const { client } = makeClient({ url: 'https://example.test/ctx/ws' });
+  assert.equal(client.url, 'wss://example.test/ctx/ws');
+  client.start();
+  await connectAndRegister();
+  assert.equal(FakeWS.last.sent[0].event, null);
+  client.stop();
+});
+
+test('message envelopes become message events; pings do not', async () => {
+  const { client, messages } = makeClient();
+  client.start();
+  const ws = await connectAndRegister();
+  ws.receive({ type: 'ping' });
+  ws.receive({ type: 'message', event: 'news', message: 'hi', ts: 123 });
+  ws.receive({ type: 'message', message: 'all', ts: 124 });
+  assert.deepEqual(messages, [
+    { message: 'hi', event: 'news', ts: 123 },
+    { message: 'all', event: null, ts: 124 },
+  ]);
+  client.stop();
+});
+
+test('reconnects after a drop with full-jitter exponential backoff, capped', async () => {
+  mock.method(Math, 'random', () => 1); // upper bound of the jitter
+  const { client, states, errors } = makeClient({ backoff: { initialMs: 100, maxMs: 1000, factor: 2 } });
+  client.start();
+  await settle();
+  const delays = [];
+  for (let i = 0; i < 6; i++) {
+    FakeWS.last.serverClose(1006);
+    const s = states.at(-1);
+    assert.equal(s.state, 'reconnecting');
+    assert.equal(s.attempt, i + 1);
+    delays.push(s.delayMs);
+    mock.timers.tick(s.delayMs);
+    await settle();
+  }
+  assert.deepEqual(delays, [100, 200, 400, 800, 1000, 1000]);
+  assert.equal(FakeWS.all.length, 7);
+  assert.equal(errors[0].code, 1006);
+  assert.equal(errors[0].reason, 'connection failed');
+  client.stop();
+});
+
+test('jitter is drawn from [0, cap]', async () => {
+  mock.method(Math, 'random', () => 0.25);
+  const { client, states } = makeClient({ backoff: { initialMs: 1000 } });
+  client.start();
+  await connectAndRegister();
+  FakeWS.last.serverClose(1011, 'internal error');
+  assert.equal(states.at(-1).delayMs, 250);
+  assert.equal(states.at(-1).reason, 'internal error');
+  client.stop();
+});
+
+test('re-registers after reconnecting and resets the backoff once stable', async () => {
+  mock.method(Math, 'random', () => 1);
+  const { client, states } = makeClient({ backoff: { initialMs: 100, maxMs: 10_000, resetAfterMs: 5000 } });
+  client.start();
+  await settle();
+  FakeWS.last.serverClose(1006); // attempt 1: 100
+  mock.timers.tick(100);
+  await settle();
+  FakeWS.last.serverClose(1006); // attempt 2: 200
+  mock.timers.tick(200);
+  const ws = await connectAndRegister();
+  assert.equal(ws.sent.length, 1, 'registered again on the new socket');
+  mock.timers.tick(4000); // not yet stable
+  ws.serverClose(4001, 'slow consumer');
+  assert.equal(states.at(-1).delayMs, 400);
+  mock.timers.tick(400);
+  const ws2 = await connectAndRegister();
+  mock.timers.tick(6000); // stable: back to the first step
+  ws2.serverClose(4001, 'slow consumer');
+  assert.equal(states.at(-1).delayMs, 100);
+  assert.equal(states.at(-1).attempt, 1);
+  client.stop();
+});
+
+test('1001 from a registered connection reconnects at once with small jitter', async () => {
+  mock.method(Math, 'random', () => 0.5);
+  const { client, states, errors } = makeClient({ backoff: { initialMs: 5000 } });
+  client.start();
+  await settle();
+  FakeWS.last.serverClose(1006);
+  mock.timers.tick(states.at(-1).delayMs);
+  await connectAndRegister();
+  FakeWS.last.serverClose(1001, 'server shutting down');
+  const s = states.at(-1);
+  assert.equal(s.state, 'reconnecting');
+  assert.equal(s.code, 1001);
+  assert.ok(s.delayMs <= 1000, `delay ${s.delayMs}`);
+  assert.equal(errors.length, 1, 'only the 1006, not the 1001, is an error');
+  client.stop();
+});
+
+for (const [code, reason, expected] of [
+  [1008, 'invalid token', 'rejected'],
+  [1008, 'token expired', 'rejected'],
+  [1008, 'token revoked', 'rejected'],
+  [4002, 'disconnected by operator', 'disconnected'],
+]) {
+  test(`close ${code} "${reason}" fetches a fresh token before reconnecting`, async () => {
+    const { client, calls, states } = makeClient();
+    client.start();
+    const ws = await connectAndRegister();
+    const oldToken = ws.sent[0].token;
+    ws.serverClose(code, reason);
+    mock.timers.tick(states.at(-1).delayMs);
+    await connectAndRegister();
+    assert.deepEqual(calls, ['initial', expected]);
+    assert.notEqual(FakeWS.last.sent[0].token, oldToken);
+    client.stop();
+  });
+}
+
+test('other closes reuse the token', async () => {
+  const { client, calls, states } = makeClient();
+  client.start();
+  await connectAndRegister();
+  for (const [code, reason] of [[1008, 'too many connections for this user'], [1013, 'server full'], [4003, 'heartbeat timeout']]) {
+    FakeWS.last.serverClose(code, reason);
+    mock.timers.tick(states.at(-1).delayMs);
+    await connectAndRegister();
+  }
+  assert.deepEqual(calls, ['initial']);
+  client.stop();
+});
+
+test('refreshes the token 60 s before exp, without touching the open connection', async () => {
+  let n = 0;
+  const calls = [];
+  const { client } = makeClient({
+    getToken: async ({ reason }) => {
+      calls.push(reason);
+      return jwt({ sub: 'alice', n: ++n, exp: Math.floor(Date.now() / 1000) + 300 });
+    },
+  });
+  client.start();
+  const ws = await connectAndRegister();
+  mock.timers.tick(239_000);
+  await settle();
+  assert.deepEqual(calls, ['initial']);
+  ws.receive({ type: 'ping' }); // keep the watchdog quiet
+  mock.timers.tick(1_000); // exp - 60 s
+  await settle();
+  assert.deepEqual(calls, ['initial', 'expiring']);
+  assert.equal(FakeWS.all.length, 1);
+  assert.equal(ws.closedWith, null);
+  ws.serverClose(1006);
+  mock.timers.tick(60_000);
+  await settle();
+  assert.deepEqual(calls, ['initial', 'expiring'], 'the refreshed token is still good');
+  FakeWS.last.open();
+  assert.equal(JSON.parse(Buffer.from(FakeWS.last.sent[0].token.split('.')[1], 'base64url')).n, 2);
+  client.stop();
+});
+
+test('a token that expires within 60 s is replaced before connecting', async () => {
+  const calls = [];
+  const { client } = makeClient({
+    getToken: async ({ reason }) => {
+      calls.push(reason);
+      return jwt({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 30 });
+    },
+  });
+  client.start();
+  const ws = await connectAndRegister();
+  ws.serverClose(1006);
+  mock.timers.tick(60_000);
+  await settle();
+  assert.deepEqual(calls, ['initial', 'expiring']);
+  client.stop();
+});
+
+test('silence for the heartbeat timeout sends a ping, then drops and reconnects', async () => {
+  const { client, states, errors } = makeClient();
+  client.start();
+  const ws = await connectAndRegister(2); // timeout = 2.5 x 2 s = 5 s
+  mock.timers.tick(2499);
+  assert.equal(ws.sent.length, 1);
+  mock.timers.tick(1);
+  assert.deepEqual(ws.sent[1], { type: 'ping' });
+  ws.receive({ type: 'pong' }); // alive: restarts the clock
+  mock.timers.tick(2500); // split ticks: a mocked tick runs callbacks at its end time, so nested timers count from there
+  mock.timers.tick(2499);
+  assert.equal(client.state, 'connected');
+  mock.timers.tick(1);
+  assert.equal(client.state, 'reconnecting');
+  assert.deepEqual(ws.closedWith, { code: 4000, reason: 'heartbeat timeout' });
+  assert.equal(errors.at(-1).code, 4000);
+  assert.equal(states.at(-1).reason, 'heartbeat timeout');
+  ws.serverClose(1006); // the late close of the abandoned socket changes nothing
+  assert.equal(states.at(-1).state, 'reconnecting');
+  mock.timers.tick(states.at(-1).delayMs);
+  await connectAndRegister();
+  assert.equal(FakeWS.all.length, 2);
+  client.stop();
+});
+
+test('heartbeatTimeoutMs overrides the server heartbeat', async () => {
+  const a = makeClient({ heartbeatTimeoutMs: 1000 });
+  a.client.start();
+  await connectAndRegister(25);
+  mock.timers.tick(500);
+  mock.timers.tick(500);
+  assert.equal(a.client.state, 'reconnecting');
+  a.client.stop();
+});
+
+test('without a server heartbeat the timeout falls back to 60 s', async () => {
+  const b = makeClient();
+  b.client.start();
+  await connectAndRegister(null);
+  mock.timers.tick(30_000);
+  mock.timers.tick(29_999);
+  assert.equal(b.client.state, 'connected');
+  mock.timers.tick(1);
+  assert.equal(b.client.state, 'reconnecting');
+  b.client.stop();
+});
+
+test('a handshake that never completes is given up after the fallback timeout', async () => {
+  const { client } = makeClient();
+  client.start();
+  await settle();
+  mock.timers.tick(30_000);
+  mock.timers.tick(30_000);
+  assert.equal(client.state, 'reconnecting');
+  assert.equal(FakeWS.all[0].closedWith.code, 4000);
+  client.stop();
+});
+
+test('stop() closes with 1000 and never reconnects', async () => {
+  const { client, states } = makeClient();
+  client.start();
+  const ws = await connectAndRegister();
+  client.stop();
+  assert.equal(client.state, 'closed');
+  assert.deepEqual(ws.closedWith, { code: 1000, reason: 'client stop' });
+  assert.deepEqual(states.at(-1), { state: 'closed', attempt: 0, delayMs: null, code: 1000, reason: 'client stop' });
+  ws.serverClose(1000);
+  mock.timers.tick(120_000);
+  await settle();
+  assert.equal(FakeWS.all.length, 1);
+  assert.equal(client.state, 'closed');
+});
+
+test('stop() during backoff or during getToken wins', async () => {
+  const { client, states } = makeClient();
+  client.start();
+  await connectAndRegister();
+  FakeWS.last.serverClose(1006);
+  client.stop();
+  mock.timers.tick(60_000);
+  await settle();
+  assert.equal(FakeWS.all.length, 1);
+
+  client.start(); // getToken in flight, then stop
+  client.stop();
+  await settle();
+  assert.equal(FakeWS.all.length, 1);
+  assert.equal(states.at(-1).state, 'closed');
+});
+
+test('stop() from an error listener is honoured', async () => {
+  const { client } = makeClient();
+  client.addEventListener('error', () => client.stop());
+  client.start();
+  await settle();
+  FakeWS.last.serverClose(1006);
+  mock.timers.tick(60_000);
+  await settle();
+  assert.equal(FakeWS.all.length, 1);
+  assert.equal(client.state, 'closed');
+});
+
+test('getToken failure is an error event and is retried with backoff', async () => {
+  let fail = true;
+  const { client, states, errors } = makeClient({
+    getToken: async () => {
+      if (fail) throw new Error('HTTP 500');
+      return jwt({ sub: 'alice' });
+    },
+  });
+  client.start();
+  await settle();
+  assert.equal(FakeWS.all.length, 0);
+  assert.match(errors[0].reason, /HTTP 500/);
+  assert.ok(errors[0].error instanceof Error);
+  assert.equal(states.at(-1).state, 'reconnecting');
+  fail = false;
+  mock.timers.tick(states.at(-1).delayMs);
+  await connectAndRegister();
+  assert.equal(client.state, 'connected');
+  client.stop();
+});
+
+test('getToken throwing synchronously is handled too', async () => {
+  const { client, errors } = makeClient({
+    getToken: () => {
+      throw new Error('boom');
+    },
+  });
+  client.start();
+  await settle();
+  assert.match(errors[0].reason, /boom/);
+  client.stop();
+});
+
+test('getToken resolving to no token closes the client', async () => {
+  const { client, states } = makeClient({ getToken: async () => null });
+  client.start();
+  await settle();
+  assert.equal(client.state, 'closed');
+  assert.equal(states.at(-1).reason, 'no token');
+  assert.equal(FakeWS.all.length, 0);
+});
+
+test('jwtExpMs reads exp from base64url payloads and tolerates junk', () => {
+  assert.equal(jwtExpMs(jwt({ exp: 1700000000, name: 'ü?>' })), 1700000000_000);
+  assert.equal(jwtExpMs(jwt({ sub: 'x' })), 0);
+  assert.equal(jwtExpMs('not a jwt'), 0);
+  assert.equal(jwtExpMs(null), 0);
+});
+
+test('constructor requires getToken; default url is ../ws next to the module', () => {
+  assert.throws(() => new WspushClient({}), TypeError);
+  const c = new WspushClient({ getToken: async () => 't', WebSocketImpl: FakeWS });
+  assert.ok(c.url.endsWith('/src/main/webapp/ws'), c.url);
+});
