@@ -63,9 +63,9 @@ SUB="$USERS users x $CONNS connections ($PROTO), $CONC pushes in flight at most"
 [ "$i" -gt 1 ] || SUB="$SUB, $LABELS"
 
 gnuplot <<EOF
-set terminal pngcairo size 1100,700 font "sans,11"
+set terminal pngcairo size 1100,700 font "sans,11" noenhanced
 set output '$PNG'
-set title "wspush: latency from push sent to frame received vs push rate\n{/*0.85 $SUB}"
+set title "wspush: latency from push sent to frame received vs push rate\n$SUB"
 set xlabel "achieved pushes/s (unicast, one push reaches $CONNS connection(s))"
 set ylabel "latency (ms, log scale)"
 set logscale y

@@ -142,12 +142,12 @@ tool() {
 
 RC=0
 if [ "$SCENARIO" = sweep ]; then
-  SWEEP_LABEL="$LABEL sweep@$(date -u +%Y%m%dT%H%M%SZ)"
-  FIRST=1
+  SWEEP_LABEL="$LABEL sweep $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   for R in $RATES; do
-    # About 6 s of pushing per step (10,000 pushes when unthrottled), JIT warm-up on the first step only.
+    # About 6 s of pushing per step (10,000 pushes when unthrottled). Every step is a fresh tool JVM, so every step
+    # warms up (unmeasured pushes) before measuring.
     if [ "$R" = 0 ]; then P=$(scale 10000); else P=$(awk -v r="$R" 'BEGIN { print int(r * 6) }'); fi
-    W=0; [ "$FIRST" = 1 ] && W=$(scale 2000); FIRST=0
+    W=$(scale 2000)
     echo "---- sweep: rate ${R}/s, $P pushes"
     tool "${ARGS[@]}" --name sweep --label "$SWEEP_LABEL" --rate "$R" --pushes "$P" --warmup "$W" --drain 3 "$@" || RC=$?
   done

@@ -15,6 +15,9 @@ public interface Broker extends AutoCloseable {
 
         /** @return connections on this node that were closed */
         int disconnectLocally(String userId, long revokedAtEpochMillis);
+
+        /** Whether this node holds at least one registered connection of the user right now (the current truth). */
+        boolean holdsLocally(String userId);
     }
 
     void start(LocalNode local);

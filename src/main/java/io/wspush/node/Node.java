@@ -349,6 +349,11 @@ public class Node implements Broker.LocalNode, Connection.Owner {
         return n;
     }
 
+    @Override
+    public boolean holdsLocally(String userId) {
+        return registry.holds(userId);
+    }
+
     // ---- timers ----
 
     /** Registration timeouts, heartbeat pings and dead-peer detection, for every connection in one pass. */

@@ -56,6 +56,8 @@ public final class LoadTool {
               --concurrency N         pushes in flight at once (default 16)
               --rate R                target pushes/s, 0 = as fast as the concurrency allows (default 0)
               --warmup W              unmeasured pushes before the measured ones (default 0)
+              --push-client jdk|raw   java.net.http.HttpClient (HTTP/1.1 keep-alive), or a minimal blocking
+                                      HTTP/1.1 socket client per worker that costs far less tool CPU (default jdk)
               --protocol v1|plain     wspush.v1 envelopes, or plain wserver frames (default v1)
               --event E               register and push with this event name (default none)
               --user-prefix S         user ids are S0..S(U-1) (default bench-u)
@@ -92,6 +94,8 @@ public final class LoadTool {
     private final double rate;
     private final long warmup;
     private final boolean v1;
+    private final boolean rawPush;
+    private final ThreadLocal<RawHttp> rawClient = new ThreadLocal<>();
     private final String event;
     private final String userPrefix;
     private final int connectConcurrency;
@@ -202,6 +206,9 @@ public final class LoadTool {
         String proto = str("protocol", "v1");
         if (!proto.equals("v1") && !proto.equals("plain")) throw new IllegalArgumentException("--protocol v1|plain");
         v1 = proto.equals("v1");
+        String pc = str("push-client", "jdk");
+        if (!pc.equals("jdk") && !pc.equals("raw")) throw new IllegalArgumentException("--push-client jdk|raw");
+        rawPush = pc.equals("raw");
         event = str("event", null);
         userPrefix = str("user-prefix", "bench-u");
         connectConcurrency = (int) lng("connect-concurrency", 200, 1, 100_000);
@@ -245,9 +252,9 @@ public final class LoadTool {
         if (server != null && !server.alive()) throw new IllegalStateException("no process " + serverPid);
         ProcStats self = new ProcStats(ProcessHandle.current().pid());
 
-        log.printf(Locale.ROOT, "wspush LoadTool [%s]: %d users x %d conns = %d connections, %d pushes, concurrency %d%s, %s, %d client(s)%n",
+        log.printf(Locale.ROOT, "wspush LoadTool [%s]: %d users x %d conns = %d connections, %d pushes, concurrency %d%s, %s, %d ws client(s), %s push client%n",
                 name, users, connsPerUser, total, pushes, concurrency, rate > 0 ? ", rate " + fmt(rate) + "/s" : "",
-                v1 ? "wspush.v1" : "plain", clientCount);
+                v1 ? "wspush.v1" : "plain", clientCount, rawPush ? "raw" : "jdk");
 
         wsExecutor = Executors.newFixedThreadPool(wsThreads, daemon("ws"));
         for (int i = 0; i < clientCount; i++) {
@@ -364,6 +371,7 @@ public final class LoadTool {
         put("rate_target", rate);
         put("warmup", warmup);
         put("clients", clientCount);
+        put("push_client", rawPush ? "raw" : "jdk");
         put("connect_ok", connected);
         put("connect_failed", total - connected);
         put("connect_s", round(connectNanos / 1e9, 3));
@@ -414,11 +422,11 @@ public final class LoadTool {
         put("server_cpu_push_ms", server == null ? -1 : round(server.ticksToMs(pushCpu1 - pushCpu0), 1));
         put("server_cpu_us_per_msg", server == null || received == 0 ? -1
                 : round(server.ticksToMs(pushCpu1 - pushCpu0) * 1000 / received, 3));
-        put("server_cpu_pct_push", server == null ? -1
+        put("server_cpu_pct_push", server == null || pushes == 0 ? -1
                 : round(server.ticksToMs(pushCpu1 - pushCpu0) / 10 / deliverSeconds, 1));
         put("tool_rss_kb", self.rssKb());
         put("tool_cpu_push_ms", round(self.ticksToMs(selfCpu1 - selfCpu0), 1));
-        put("tool_cpu_pct_push", round(self.ticksToMs(selfCpu1 - selfCpu0) / 10 / deliverSeconds, 1));
+        put("tool_cpu_pct_push", pushes == 0 ? -1 : round(self.ticksToMs(selfCpu1 - selfCpu0) / 10 / deliverSeconds, 1));
         put("pings", stats.pings.sum());
         put("close_codes", Stats.flatten(stats.closeCodes));
         put("ws_errors", Stats.flatten(stats.errors));
@@ -430,22 +438,24 @@ public final class LoadTool {
                 && dups == 0 && misrouted == 0 && received == expected;
         put("ok", ok);
 
-        log.printf(Locale.ROOT, "push: %d/%d ok in %.2f s = %.0f pushes/s%s%n", okPushes, pushes, pushSeconds, okPushes / pushSeconds,
-                pushFailures.isEmpty() ? "" : "; failures: " + Stats.flatten(pushFailures));
-        log.printf(Locale.ROOT, "delivered: %d/%d (%.4f%%) = %.0f msgs/s; lost %d, duplicates %d, extra %d, misrouted %d, connections short %d, closed %d%n",
-                received, expected, expected == 0 ? 100.0 : 100.0 * received / expected, received / deliverSeconds,
-                lost, dups, extra, misrouted, short_, closed);
-        log.printf(Locale.ROOT, "latency ms (push sent -> frame received): p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f%n",
-                stats.latencyMicros.percentile(0.5) / 1e3, stats.latencyMicros.percentile(0.9) / 1e3,
-                stats.latencyMicros.percentile(0.99) / 1e3, stats.latencyMicros.percentile(0.999) / 1e3,
-                stats.latencyMicros.max() / 1e3);
-        if (server != null) {
-            log.printf(Locale.ROOT, "server: CPU %.0f ms for the push phase = %s us/delivered message (%.0f%% of a core); RSS after %d KiB (peak %d KiB)%n",
-                    server.ticksToMs(pushCpu1 - pushCpu0), report.get("server_cpu_us_per_msg"), report.get("server_cpu_pct_push"),
-                    rssAfter, hwm);
+        if (pushes > 0) {
+            log.printf(Locale.ROOT, "push: %d/%d ok in %.2f s = %.0f pushes/s%s%n", okPushes, pushes, pushSeconds, okPushes / pushSeconds,
+                    pushFailures.isEmpty() ? "" : "; failures: " + Stats.flatten(pushFailures));
+            log.printf(Locale.ROOT, "delivered: %d/%d (%.4f%%) = %.0f msgs/s; lost %d, duplicates %d, extra %d, misrouted %d, connections short %d, closed %d%n",
+                    received, expected, expected == 0 ? 100.0 : 100.0 * received / expected, received / deliverSeconds,
+                    lost, dups, extra, misrouted, short_, closed);
+            log.printf(Locale.ROOT, "latency ms (push sent -> frame received): p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f%n",
+                    stats.latencyMicros.percentile(0.5) / 1e3, stats.latencyMicros.percentile(0.9) / 1e3,
+                    stats.latencyMicros.percentile(0.99) / 1e3, stats.latencyMicros.percentile(0.999) / 1e3,
+                    stats.latencyMicros.max() / 1e3);
+            if (server != null) {
+                log.printf(Locale.ROOT, "server: CPU %.0f ms for the push phase = %s us/delivered message (%.0f%% of a core); RSS after %d KiB (peak %d KiB)%n",
+                        server.ticksToMs(pushCpu1 - pushCpu0), report.get("server_cpu_us_per_msg"), report.get("server_cpu_pct_push"),
+                        rssAfter, hwm);
+            }
+            log.printf(Locale.ROOT, "tool: CPU %.0f ms for the push phase (%.0f%% of a core; near 100%% means the tool, not the server, set the pace)%n",
+                    self.ticksToMs(selfCpu1 - selfCpu0), report.get("tool_cpu_pct_push"));
         }
-        log.printf(Locale.ROOT, "tool: CPU %.0f ms for the push phase (%.0f%% of a core; near 100%% means the tool, not the server, set the pace)%n",
-                self.ticksToMs(selfCpu1 - selfCpu0), report.get("tool_cpu_pct_push"));
         if (!stats.closeCodes.isEmpty() || !stats.errors.isEmpty()) {
             log.println("closes: " + Stats.flatten(stats.closeCodes) + (stats.errors.isEmpty() ? "" : "; errors: " + Stats.flatten(stats.errors)));
         }
@@ -566,6 +576,7 @@ public final class LoadTool {
     private long post(String userId, String message, Map<String, LongAdder> failures) {
         String body = "{\"userId\":" + jsonString(userId) + (event == null ? "" : ",\"event\":" + jsonString(event))
                 + ",\"message\":\"" + message + "\"}";
+        if (rawPush) return postRaw(body, failures);
         HttpRequest req = HttpRequest.newBuilder(pushUri)
                 .timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + pushKey)
@@ -596,10 +607,46 @@ public final class LoadTool {
         return -1;
     }
 
+    private long postRaw(String body, Map<String, LongAdder> failures) {
+        RawHttp c = rawClient.get();
+        if (c == null) {
+            c = new RawHttp(pushUri, "Bearer " + pushKey, 30_000);
+            rawClient.set(c);
+        }
+        String why;
+        try {
+            RawHttp.Response res = c.post(body);
+            if (res.status() == 200) {
+                String d = jsonField(res.body(), "delivered");
+                try {
+                    return d == null ? 0 : Long.parseLong(d);
+                } catch (NumberFormatException e) {
+                    why = "unparsable 200 body";
+                }
+            } else {
+                String code = jsonField(res.body(), "error");
+                why = "http " + res.status() + (code == null ? "" : " " + code);
+            }
+        } catch (IOException | RuntimeException e) {
+            why = e.getClass().getSimpleName();
+        }
+        if (failures != null) failures.computeIfAbsent(why, k -> new LongAdder()).increment();
+        return -1;
+    }
+
     private void runWorkers(Runnable worker, int n) throws InterruptedException {
         List<Thread> threads = new ArrayList<>();
+        Runnable wrapped = () -> {
+            try {
+                worker.run();
+            } finally {
+                RawHttp c = rawClient.get();
+                if (c != null) c.close();
+                rawClient.remove();
+            }
+        };
         for (int i = 0; i < n; i++) {
-            Thread t = new Thread(worker, "push-" + i);
+            Thread t = new Thread(wrapped, "push-" + i);
             t.setDaemon(true);
             t.start();
             threads.add(t);

@@ -1,0 +1,114 @@
+package io.wspush.broker;
+
+import io.wspush.push.Delivery;
+import jakarta.json.JsonException;
+import jakarta.json.spi.JsonProvider;
+import jakarta.json.stream.JsonGenerator;
+import jakarta.json.stream.JsonParser;
+import jakarta.json.stream.JsonParser.Event;
+
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.util.NoSuchElementException;
+
+/**
+ * What one node tells the others through Redis, as a small JSON object:
+ * <pre>
+ * {"v":1,"k":"push","o":"node-a#3f9c01d2","u":"alice","e":"news","m":"hello","t":1732700000123}
+ * {"v":1,"k":"disconnect","o":"node-a#3f9c01d2","u":"alice","t":1732700000123}
+ * </pre>
+ * {@code o} is the origin (so a node skips its own messages), {@code u} the userId, {@code e} the event (absent or
+ * null: none), {@code m} the message, {@code t} the epoch millisecond the push was accepted or the revocation
+ * happened. Unknown members are skipped, so a newer node may add some without breaking older ones.
+ */
+public record RedisPayload(Kind kind, String origin, String userId, String event, String message, long at) {
+
+    public enum Kind { PUSH, DISCONNECT }
+
+    static final int VERSION = 1;
+
+    /** Looked up once, on the thread that first uses the class (the web application's, see RedisBroker.start). */
+    private static final JsonProvider JSON = JsonProvider.provider();
+
+    public static RedisPayload push(String origin, Delivery d) {
+        return new RedisPayload(Kind.PUSH, origin, d.userId, d.event, d.message, d.acceptedAtMillis);
+    }
+
+    public static RedisPayload disconnect(String origin, String userId, long revokedAtEpochMillis) {
+        return new RedisPayload(Kind.DISCONNECT, origin, userId, null, null, revokedAtEpochMillis);
+    }
+
+    public Delivery delivery() {
+        return new Delivery(userId, event, message, at);
+    }
+
+    public String encode() {
+        StringWriter w = new StringWriter(64 + (message == null ? 0 : message.length()) + userId.length());
+        try (JsonGenerator g = JSON.createGenerator(w)) {
+            g.writeStartObject().write("v", VERSION)
+                    .write("k", kind == Kind.PUSH ? "push" : "disconnect")
+                    .write("o", origin)
+                    .write("u", userId);
+            if (kind == Kind.PUSH) {
+                if (event == null) g.writeNull("e");
+                else g.write("e", event);
+                g.write("m", message);
+            }
+            g.write("t", at).writeEnd();
+        }
+        return w.toString();
+    }
+
+    /** @throws IllegalArgumentException when the text is not a payload this version understands */
+    public static RedisPayload decode(String text) {
+        if (text == null) throw new IllegalArgumentException("no payload");
+        String k = null, o = null, u = null, e = null, m = null;
+        Long t = null;
+        Long v = null;
+        try (JsonParser p = JSON.createParser(new StringReader(text))) {
+            if (!p.hasNext() || p.next() != Event.START_OBJECT) throw new IllegalArgumentException("not a JSON object");
+            for (Event ev = p.next(); ev != Event.END_OBJECT; ev = p.next()) {
+                String key = p.getString();
+                Event val = p.next();
+                switch (key) {
+                    case "v" -> v = integral(val, p, key);
+                    case "k" -> k = string(val, p, key);
+                    case "o" -> o = string(val, p, key);
+                    case "u" -> u = string(val, p, key);
+                    case "e" -> e = string(val, p, key);
+                    case "m" -> m = string(val, p, key);
+                    case "t" -> t = integral(val, p, key);
+                    default -> {
+                        if (val == Event.START_OBJECT) p.skipObject();
+                        else if (val == Event.START_ARRAY) p.skipArray();
+                    }
+                }
+            }
+            if (p.hasNext()) throw new IllegalArgumentException("content after the JSON object");
+        } catch (JsonException | NoSuchElementException | IllegalStateException ex) {
+            throw new IllegalArgumentException("malformed JSON: " + ex.getMessage(), ex);
+        }
+        if (v == null || v.longValue() != VERSION) throw new IllegalArgumentException("unsupported version " + v);
+        if (o == null) throw new IllegalArgumentException("origin (o) missing");
+        if (u == null) throw new IllegalArgumentException("userId (u) missing");
+        if (t == null) throw new IllegalArgumentException("time (t) missing");
+        if ("push".equals(k)) {
+            if (m == null) throw new IllegalArgumentException("message (m) missing");
+            return new RedisPayload(Kind.PUSH, o, u, e == null || e.isEmpty() ? null : e, m, t);
+        }
+        if ("disconnect".equals(k)) return new RedisPayload(Kind.DISCONNECT, o, u, null, null, t);
+        throw new IllegalArgumentException("unknown kind " + k);
+    }
+
+    private static String string(Event val, JsonParser p, String key) {
+        if (val == Event.VALUE_STRING) return p.getString();
+        if (val == Event.VALUE_NULL) return null;
+        throw new IllegalArgumentException(key + " must be a string");
+    }
+
+    private static Long integral(Event val, JsonParser p, String key) {
+        if (val == Event.VALUE_NULL) return null;
+        if (val != Event.VALUE_NUMBER || !p.isIntegralNumber()) throw new IllegalArgumentException(key + " must be an integer");
+        return p.getLong();
+    }
+}

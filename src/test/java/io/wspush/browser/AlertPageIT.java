@@ -1,0 +1,256 @@
+package io.wspush.browser;
+
+import io.wspush.testing.Http;
+import io.wspush.testing.Poll;
+import io.wspush.testing.TestServer;
+import io.wspush.testing.Tokens;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The WAR's live alert page (index.html, js/app.js, js/wspush-client.js) in a real headless Chromium against the
+ * real WAR in Jetty: sign-in and pushes in demo mode, a server-side drop and the reconnect, a context path other
+ * than {@code /}, a server outside demo mode, and an application page whose token the server refuses.
+ * Screenshots of the page go to target/screenshots/.
+ */
+class AlertPageIT {
+
+    static final Duration RECONNECT = Duration.ofSeconds(20);
+
+    static Browser browser;
+    static TestServer demo;        // demo mode, deployed at /
+    static TestServer demoAlerts;  // demo mode, deployed at /alerts
+    static TestServer secured;     // token secret and push key set: not demo mode
+
+    AlertPage page;
+
+    @BeforeAll
+    static void start() {
+        browser = Browser.startOrSkip();
+        try {
+            // Three WARs start in parallel while the browser is already up.
+            var a = CompletableFuture.supplyAsync(() -> demoServer().start());
+            var b = CompletableFuture.supplyAsync(() -> demoServer().contextPath("/alerts").start());
+            var c = CompletableFuture.supplyAsync(() -> TestServer.builder().start());
+            demo = a.join();
+            demoAlerts = b.join();
+            secured = c.join();
+        } catch (RuntimeException | Error e) {
+            stop();
+            throw e;
+        }
+    }
+
+    static TestServer.Builder demoServer() {
+        return TestServer.builder().set("token.secret", null).set("push.key", null);
+    }
+
+    @AfterAll
+    static void stop() {
+        List<AutoCloseable> all = new ArrayList<>();
+        all.add(browser);
+        all.add(demo);
+        all.add(demoAlerts);
+        all.add(secured);
+        RuntimeException failure = null;
+        for (AutoCloseable c : all) {
+            if (c == null) continue;
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (failure == null) failure = new IllegalStateException("cleanup failed", e);
+                else failure.addSuppressed(e);
+            }
+        }
+        browser = null;
+        demo = demoAlerts = secured = null;
+        if (failure != null) throw failure;
+    }
+
+    @AfterEach
+    void leavePage() {
+        // Closes the page's socket before the next test, and undoes any phone or dark-mode emulation.
+        if (browser != null) {
+            browser.resetEmulation();
+            browser.driver.get("about:blank");
+        }
+    }
+
+    @Test
+    void pushesFromTheServerAndFromThePageAppearNewestFirst() {
+        page = new AlertPage(browser).open(demo.base());
+        assertEquals("closed", page.state());
+        assertTrue(page.el("alertsEmpty").isDisplayed(), "the empty-list hint is shown before any alert");
+
+        page.connect("alice", null);
+        assertTrue(page.stateDetail().contains("alice"), page.stateDetail());
+        assertEquals("connected", page.el("state").getText());
+
+        // A push from the application's backend: POST /push with the push key.
+        Instant before = Instant.now();
+        var r = Http.push(demo, "alice", "deploys", "Build 1432 deployed to production");
+        Instant after = Instant.now();
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(1, Http.intField(r, "delivered"));
+        page.awaitAlerts(1);
+        AlertPage.Alert first = page.alerts().get(0);
+        assertEquals("Build 1432 deployed to production", first.message());
+        assertEquals("deploys", first.event());
+        assertTrue(first.eventShown());
+        assertFalse(first.time().isBefore(before.minusSeconds(1)) || first.time().isAfter(after.plusSeconds(1)),
+                "alert time " + first.time() + " is the server's acceptance time, between " + before + " and " + after);
+        assertTrue(first.timeText().matches(".*\\d{1,2}:\\d{2}:\\d{2}.*"), "readable time: " + first.timeText());
+        assertFalse(page.el("alertsEmpty").isDisplayed(), "the empty-list hint goes away");
+
+        // A push through the page's own form, without an event.
+        assertEquals(1, page.pushFromForm("alice", null, "Lunch is served in the atrium"));
+        assertEquals("Delivered to 1 connection", page.el("pushResult").getText());
+        page.awaitAlerts(2);
+        List<AlertPage.Alert> alerts = page.alerts();
+        assertEquals("Lunch is served in the atrium", alerts.get(0).message(), "newest first");
+        assertEquals("", alerts.get(0).event());
+        assertFalse(alerts.get(0).eventShown(), "no event badge for a push that named no event");
+        assertEquals("Build 1432 deployed to production", alerts.get(1).message());
+        assertFalse(alerts.get(0).time().isBefore(alerts.get(1).time()));
+
+        // Messages are text, never markup; a push to someone else does not show up here.
+        Http.push(demo, "bob", null, "for bob only");
+        Http.push(demo, "alice", "security", "<img src=x onerror=\"document.title='pwned'\"> login from a new device");
+        Http.push(demo, "alice", "billing", "Invoice #2025-117 is due in 3 days");
+        page.awaitAlerts(4);
+        alerts = page.alerts();
+        assertEquals("Invoice #2025-117 is due in 3 days", alerts.get(0).message());
+        assertEquals("<img src=x onerror=\"document.title='pwned'\"> login from a new device", alerts.get(1).message());
+        assertTrue(browser.driver.findElements(By.cssSelector("#alerts img")).isEmpty());
+        assertEquals("4", page.el("alertCount").getText());
+
+        // The product shots: desktop, a phone, and the dark scheme on a phone.
+        System.out.println("screenshot: " + browser.screenshot("alerts-desktop").toAbsolutePath());
+        browser.emulatePhone();
+        System.out.println("screenshot: " + browser.screenshot("alerts-phone").toAbsolutePath());
+        assertNoHorizontalScroll();
+        browser.emulateDarkScheme(true);
+        System.out.println("screenshot: " + browser.screenshot("alerts-phone-dark").toAbsolutePath());
+    }
+
+    @Test
+    void reconnectsAfterTheServerDropsTheConnectionAndReceivesTheNextPush() {
+        page = new AlertPage(browser).open(demo.base());
+        page.connect("carol", "news");
+        Http.push(demo, "carol", "news", "before the drop");
+        page.awaitAlerts(1);
+        page.recordStates();
+
+        // The operator disconnects carol: 4002, and her tokens issued until now are refused.
+        var r = Http.post(demo.http("admin/disconnect"), demo.adminKey(), "{\"userId\":\"carol\"}");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(1, Http.intField(r, "disconnected"));
+
+        // The page says so, fetches a fresh token (demo/token) and comes back on its own.
+        Poll.until("the page to show reconnecting, then connected", RECONNECT, () ->
+                page.seen("states").contains("reconnecting") && "connected".equals(page.state()));
+        assertTrue(page.seen("errors").stream().anyMatch(e -> e.contains("disconnected by operator")), page.seen("errors").toString());
+        assertTrue(page.seen("details").stream().anyMatch(d -> d.startsWith("reconnecting: in ")), page.seen("details").toString());
+        assertFalse(page.el("error").isDisplayed(), "the error is cleared once connected again");
+
+        // The pushes keep coming, and the alerts from before the drop are still there.
+        Poll.until("the server to see carol again", RECONNECT, () -> Http.intField(
+                Http.get(demo.http("admin/users/carol"), demo.adminKey()), "connections") == 1);
+        assertEquals(1, Http.intField(Http.push(demo, "carol", "news", "after the drop"), "delivered"));
+        page.awaitAlerts(2);
+        assertEquals(List.of("after the drop", "before the drop"), page.alerts().stream().map(AlertPage.Alert::message).toList());
+    }
+
+    @Test
+    void worksUnderAContextPath() {
+        // What a user types: no trailing slash. Relative URLs must still reach /alerts/demo/token, /alerts/ws...
+        URI typed = URI.create(demoAlerts.base().toString().replaceAll("/$", ""));
+        page = new AlertPage(browser).open(typed);
+        page.connect("dave", null);
+        assertTrue(String.valueOf(browser.js("return location.pathname")).startsWith("/alerts"));
+
+        assertEquals(1, Http.intField(Http.push(demoAlerts, "dave", null, "hello under /alerts"), "delivered"));
+        assertEquals(1, page.pushFromForm("dave", "ops", "form under /alerts"));
+        page.awaitAlerts(2);
+        assertEquals(List.of("form under /alerts", "hello under /alerts"),
+                page.alerts().stream().map(AlertPage.Alert::message).toList());
+        // The root server never saw dave.
+        assertEquals(0, Http.intField(Http.get(demo.http("admin/users/dave"), demo.adminKey()), "connections"));
+    }
+
+    @Test
+    void outsideDemoModeThePageAsksForAnApplicationToken() {
+        page = new AlertPage(browser).open(secured.base());
+        assertTrue(page.el("notDemo").isDisplayed());
+        assertFalse(page.el("connectForm").isDisplayed());
+        assertFalse(page.el("pushForm").isDisplayed());
+        assertEquals("closed", page.state());
+        assertEquals("token required", page.stateDetail());
+        assertFalse(page.el("error").isDisplayed(), "not an error: the server is fine, it just is not a demo");
+    }
+
+    @Test
+    void aRefusedTokenShowsAnErrorUntilTheApplicationIssuesAGoodOne() {
+        try (AppPageServer app = AppPageServer.start(secured)) {
+            // The application's token endpoint hands out a token the server cannot verify (another secret).
+            String forged = Tokens.token("another-secret-0123456789-abcdefghijklmnopqrstuvwxyz", "erin",
+                    Instant.now().minusSeconds(5), Instant.now().plusSeconds(3600));
+            app.issue(forged);
+            browser.driver.get(app.uri().toString());
+
+            Poll.until("the refusal to be shown", AlertPage.WAIT, () -> browser.driver.findElement(By.id("error")).isDisplayed());
+            assertEquals("invalid token (1008)", browser.driver.findElement(By.id("error")).getText());
+            Poll.until("a fresh token to be asked for after the refusal", AlertPage.WAIT, () ->
+                    appLog("tokenReasons").contains("rejected"));
+            assertEquals("initial", appLog("tokenReasons").get(0));
+
+            // The application issues a good token: the client takes it on its next attempt.
+            app.issue(Tokens.valid("erin"));
+            Poll.untilEquals("app page state", AlertPage.WAIT, "connected",
+                    () -> browser.driver.findElement(By.id("state")).getDomAttribute("data-state"));
+            assertFalse(browser.driver.findElement(By.id("error")).isDisplayed());
+            assertEquals(1, Http.intField(Http.push(secured, "erin", null, "welcome, erin"), "delivered"));
+            Poll.untilEquals("the alert on the app page", AlertPage.WAIT, "welcome, erin",
+                    () -> browser.driver.findElement(By.id("alerts")).getText());
+
+            // Sign-out: the operator disconnects erin and the application stops issuing her tokens. The client
+            // asks once more ('disconnected'), gets none, and stops: the error state, no reconnect loop.
+            app.issue(null);
+            Http.post(secured.http("admin/disconnect"), secured.adminKey(), "{\"userId\":\"erin\"}");
+            Poll.untilEquals("app page state", AlertPage.WAIT, "error",
+                    () -> browser.driver.findElement(By.id("state")).getDomAttribute("data-state"));
+            List<String> reasons = appLog("tokenReasons");
+            assertEquals("disconnected", reasons.get(reasons.size() - 1));
+            assertEquals("4002 disconnected by operator", ((List<?>) browser.js("return window.appLog.errors"))
+                    .stream().map(e -> ((Map<?, ?>) e).get("code") + " " + ((Map<?, ?>) e).get("reason"))
+                    .reduce((x, y) -> y).orElseThrow());
+            assertEquals("closed", browser.js("return window.wspush.state"));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> appLog(String what) {
+        return (List<String>) browser.js("return window.appLog[arguments[0]]", what);
+    }
+
+    private static void assertNoHorizontalScroll() {
+        Number overflow = (Number) browser.js(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
+        assertEquals(0, overflow.intValue(), "the page scrolls sideways on a phone");
+    }
+}
