@@ -37,6 +37,39 @@ class LifecycleIT {
     }
 
     @Test
+    void pushesDuringShutdownFinishOrAnswerAnErrorAndNoneHang() throws Exception {
+        TestServer server = TestServer.start();
+        WsClient c = Awaiting.registered(server, "inflight", Tokens.valid("inflight"), null);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> outcomes = new java.util.concurrent.ConcurrentHashMap<>();
+        List<java.util.concurrent.Future<?>> jobs = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            jobs.add(pool.submit(() -> {
+                for (int i = 0; i < 200; i++) {
+                    String outcome;
+                    try {
+                        int status = Http.push(server, "inflight", null, "p").statusCode();
+                        outcome = String.valueOf(status);
+                    } catch (IllegalStateException e) {
+                        outcome = "refused"; // the listener is gone: the client is told at once
+                    }
+                    outcomes.computeIfAbsent(outcome, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+                }
+            }));
+        }
+        io.wspush.testing.Poll.until("some pushes done", java.time.Duration.ofSeconds(10),
+                () -> outcomes.getOrDefault("200", new java.util.concurrent.atomic.AtomicInteger()).get() > 20);
+        server.close();
+        for (var f : jobs) f.get(30, java.util.concurrent.TimeUnit.SECONDS); // HTTP timeout is 10 s: none hung
+        pool.shutdown();
+        assertEquals(1600, outcomes.values().stream().mapToInt(java.util.concurrent.atomic.AtomicInteger::get).sum());
+        for (String o : outcomes.keySet()) {
+            assertTrue(o.equals("200") || o.equals("503") || o.equals("refused"), "outcome " + o + " in " + outcomes);
+        }
+        assertEquals(1001, c.awaitClose().code());
+    }
+
+    @Test
     void worksUnderAContextPath() throws Exception {
         try (TestServer server = TestServer.builder().contextPath("/realtime").start()) {
             assertTrue(server.ws().toString().contains("/realtime/ws"), server.ws().toString());

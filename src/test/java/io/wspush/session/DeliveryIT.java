@@ -102,6 +102,33 @@ class DeliveryIT {
     }
 
     @Test
+    void connectionsDroppedMidSendLeakNothing() throws Exception {
+        String user = "midsend";
+        List<WsClient> clients = new ArrayList<>();
+        for (int i = 0; i < 50; i++) clients.add(Awaiting.registered(server, user, Tokens.valid(user), null));
+        ExecutorService pushers = Executors.newFixedThreadPool(4);
+        List<Future<?>> jobs = new ArrayList<>();
+        String big = "payload-".repeat(2000);
+        for (int t = 0; t < 4; t++) {
+            jobs.add(pushers.submit(() -> {
+                for (int i = 0; i < 100; i++) assertEquals(200, Http.push(server, user, null, big).statusCode());
+            }));
+        }
+        // Drop every client while messages stream to it.
+        Poll.until("streaming", Duration.ofSeconds(10), () -> clients.get(49).drain().size() > 0 || clients.get(0).drain().size() > 0);
+        clients.forEach(WsClient::abort);
+        for (Future<?> f : jobs) f.get(60, TimeUnit.SECONDS);
+        pushers.shutdown();
+        Awaiting.userConnections(server, user, 0);
+        Awaiting.connections(server, 0);
+        Poll.until("metrics back to zero", Duration.ofSeconds(10), () -> {
+            String m = Http.get(server.http("metrics"), TestServer.PUSH_KEY).body();
+            return m.contains("wspush_connections 0.0") && m.contains("wspush_users 0.0")
+                    && m.contains("wspush_connections_registered 0.0");
+        });
+    }
+
+    @Test
     void clientThatStopsAnsweringPingsIsClosedByTheHeartbeat() throws Exception {
         try (RawWebSocket raw = RawWebSocket.connect(server.ws(), 0)) {
             raw.sendText(WsClient.registration(Tokens.valid("silent"), null));
