@@ -7,10 +7,12 @@ import java.security.NoSuchAlgorithmException;
 /** Bearer-key check for pushers and operators, in constant time. */
 public final class KeyCheck {
 
-    private final byte[] expectedDigest;
+    private final byte[][] expectedDigests;
 
-    public KeyCheck(String key) {
-        this.expectedDigest = sha256(key);
+    /** @param keys the accepted keys: the current one, and during a rotation the previous one (nulls ignored) */
+    public KeyCheck(String... keys) {
+        this.expectedDigests = java.util.Arrays.stream(keys).filter(java.util.Objects::nonNull)
+                .map(KeyCheck::sha256).toArray(byte[][]::new);
     }
 
     /** @param authorization the raw {@code Authorization} header, may be null */
@@ -19,7 +21,10 @@ public final class KeyCheck {
             return false;
         }
         // Comparing digests keeps the time independent of both the content and the length of the key.
-        return MessageDigest.isEqual(expectedDigest, sha256(authorization.substring(7).trim()));
+        byte[] given = sha256(authorization.substring(7).trim());
+        boolean ok = false;
+        for (byte[] expected : expectedDigests) ok |= MessageDigest.isEqual(expected, given);
+        return ok;
     }
 
     private static byte[] sha256(String s) {

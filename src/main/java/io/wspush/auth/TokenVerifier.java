@@ -20,15 +20,21 @@ public final class TokenVerifier {
     /** Longest token accepted; a JWT with a few claims is far smaller. */
     static final int MAX_TOKEN_CHARS = 4096;
 
-    private final MACVerifier verifier;
+    private final MACVerifier[] verifiers;
     private final MACSigner signer;
     private final Duration skew;
     private final Revocations revocations;
     private final Clock clock;
 
     public TokenVerifier(byte[] secret, Duration skew, Revocations revocations, Clock clock) {
+        this(secret, null, skew, revocations, clock);
+    }
+
+    /** @param previousSecret also accepted while a secret rotation is under way (may be null) */
+    public TokenVerifier(byte[] secret, byte[] previousSecret, Duration skew, Revocations revocations, Clock clock) {
         try {
-            this.verifier = new MACVerifier(secret);
+            this.verifiers = previousSecret == null ? new MACVerifier[] {new MACVerifier(secret)}
+                    : new MACVerifier[] {new MACVerifier(secret), new MACVerifier(previousSecret)};
             this.signer = new MACSigner(secret);
         } catch (JOSEException e) {
             throw new IllegalStateException("token secret rejected: " + e.getMessage());
@@ -47,7 +53,7 @@ public final class TokenVerifier {
         try {
             jwt = SignedJWT.parse(token);
             // Only HS256: never "none", never an algorithm picked by the token itself beyond this one.
-            if (!JWSAlgorithm.HS256.equals(jwt.getHeader().getAlgorithm()) || !jwt.verify(verifier)) {
+            if (!JWSAlgorithm.HS256.equals(jwt.getHeader().getAlgorithm()) || !signedByUs(jwt)) {
                 throw new TokenException(TokenException.Kind.INVALID);
             }
             claims = jwt.getJWTClaimsSet();
@@ -72,6 +78,13 @@ public final class TokenVerifier {
             throw new TokenException(TokenException.Kind.REVOKED);
         }
         return new Identity(sub, exp == null ? null : exp.toInstant());
+    }
+
+    private boolean signedByUs(SignedJWT jwt) throws JOSEException {
+        for (MACVerifier v : verifiers) {
+            if (jwt.verify(v)) return true;
+        }
+        return false;
     }
 
     /** Mints a token (demo mode only: a real deployment's backend issues tokens). */

@@ -12,6 +12,7 @@ public final class Brokers {
     public static Broker create(Config config, PushMetrics metrics) {
         return switch (config.broker()) {
             case "memory" -> new MemoryBroker();
+            case "redis" -> new RedisBroker(config, metrics);
             default -> throw new IllegalStateException("wspush.broker must be 'memory' or 'redis', got '"
                     + config.broker() + "'");
         };

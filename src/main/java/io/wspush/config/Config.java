@@ -13,9 +13,12 @@ import java.util.List;
 public record Config(
         boolean demo,
         byte[] tokenSecret,
+        byte[] previousTokenSecret,
         Duration clockSkew,
         String pushKey,
+        String previousPushKey,
         String adminKey,
+        String previousAdminKey,
         String metricsKey,
         Duration registerTimeout,
         Duration pingInterval,
@@ -60,7 +63,13 @@ public record Config(
                 throw new IllegalStateException("wspush.push.key must be at least 16 characters");
             }
         }
+        String previousSecret = demo ? null : s.raw("token.secret.previous");
+        if (previousSecret != null && previousSecret.getBytes(StandardCharsets.UTF_8).length < 32) {
+            throw new IllegalStateException("wspush.token.secret.previous must be at least 32 bytes");
+        }
+        String previousPushKey = demo ? null : s.raw("push.key.previous");
         String adminKey = s.string("admin.key", pushKey);
+        String previousAdminKey = s.raw("admin.key") == null ? previousPushKey : s.raw("admin.key.previous");
         String metricsKey = s.string("metrics.key", adminKey);
         byte[] nodeBytes = new byte[6];
         new SecureRandom().nextBytes(nodeBytes);
@@ -68,9 +77,12 @@ public record Config(
         return new Config(
                 demo,
                 secretBytes,
+                previousSecret == null ? null : previousSecret.getBytes(StandardCharsets.UTF_8),
                 s.seconds("token.clock-skew", 30, 0, 3600),
                 pushKey,
+                previousPushKey,
                 adminKey,
+                previousAdminKey,
                 metricsKey,
                 s.seconds("register.timeout", 10, 0.1, 3600),
                 s.seconds("ping.interval", 25, 0.1, 3600),

@@ -89,10 +89,12 @@ public class Node implements Broker.LocalNode, Connection.Owner {
         this.registry = real[0];
         this.config = config;
         this.revocations = new Revocations(config.revocationTtl(), clock);
-        this.tokens = new TokenVerifier(config.tokenSecret(), config.clockSkew(), revocations, clock);
-        this.pushKey = new KeyCheck(config.pushKey());
-        this.adminKey = new KeyCheck(config.adminKey());
-        this.metricsKey = new KeyCheck(config.metricsKey());
+        this.tokens = new TokenVerifier(config.tokenSecret(), config.previousTokenSecret(), config.clockSkew(),
+                revocations, clock);
+        this.pushKey = new KeyCheck(config.pushKey(), config.previousPushKey());
+        this.adminKey = new KeyCheck(config.adminKey(), config.previousAdminKey());
+        this.metricsKey = new KeyCheck(config.metricsKey(), config.metricsKey().equals(config.adminKey())
+                ? config.previousAdminKey() : null);
         this.limits = new Connection.Limits(config.queueMaxMessages(), config.queueMaxBytes());
         this.metrics = new PushMetrics();
         metrics.gauge("wspush.connections", "Open WebSocket connections", registry::openCount);

@@ -21,4 +21,13 @@ class KeyCheckTest {
         assertFalse(check.accepts(""));
         assertFalse(check.accepts(null));
     }
+
+    @Test
+    void duringARotationBothKeysWork() {
+        KeyCheck rotating = new KeyCheck("new-key-0123456789", "old-key-0123456789");
+        assertTrue(rotating.accepts("Bearer new-key-0123456789"));
+        assertTrue(rotating.accepts("Bearer old-key-0123456789"));
+        assertFalse(rotating.accepts("Bearer other-key-0123456789"));
+        assertFalse(new KeyCheck("k-0123456789abcdef", null).accepts("Bearer null"));
+    }
 }

@@ -103,6 +103,19 @@ class TokenVerifierTest {
     }
 
     @Test
+    void previousSecretIsAcceptedDuringARotation() throws Exception {
+        byte[] next = "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn".getBytes(StandardCharsets.UTF_8);
+        TokenVerifier rotating = new TokenVerifier(next, SECRET, Duration.ZERO, revocations, clock);
+        assertEquals("old", rotating.verify(sign(SECRET, JWSAlgorithm.HS256, claims("old", NOW, null))).userId());
+        assertEquals("new", rotating.verify(sign(next, JWSAlgorithm.HS256, claims("new", NOW, null))).userId());
+        byte[] other = "oooooooooooooooooooooooooooooooooooooooo".getBytes(StandardCharsets.UTF_8);
+        assertThrows(TokenException.class, () -> rotating.verify(sign(other, JWSAlgorithm.HS256, claims("x", NOW, null))));
+        // New tokens are signed with the new secret only.
+        assertEquals("n", new TokenVerifier(next, Duration.ZERO, revocations, clock)
+                .verify(rotating.issue("n", Duration.ofMinutes(1))).userId());
+    }
+
+    @Test
     void issuedDemoTokensVerify() throws Exception {
         assertEquals("eve", verifier.verify(verifier.issue("eve", Duration.ofMinutes(5))).userId());
     }
