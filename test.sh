@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole wspush test suite on a fresh machine: installs what the tests need and is missing
-# (redis-server, chromium + chromedriver from Debian), then the JavaScript unit tests and `mvn verify`
+# (redis-server, nginx, chromium + chromedriver from Debian), then the JavaScript unit tests and `mvn verify`
 # (unit tests, end-to-end tests against the real WAR in Jetty, Tomcat and Payara, Redis and Chromium tests).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,16 +9,18 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+[ -x /usr/sbin/nginx ] || need+=(nginx-light)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
-  # The Debian package starts a redis on 6379; the tests start their own on free ports.
-  if [[ " ${need[*]} " == *" redis-server "* ]]; then
-    ($SUDO systemctl stop redis-server 2>/dev/null || $SUDO service redis-server stop 2>/dev/null || true) >/dev/null 2>&1
-  fi
+  # Debian starts redis on 6379 and nginx on 80 after installing them; the tests start their own on free
+  # loopback ports, so stop the packaged ones.
+  for svc in redis-server nginx; do
+    ($SUDO service "$svc" stop || true) >/dev/null 2>&1
+  done
 fi
 
 # Tests hold thousands of sockets.
