@@ -8,8 +8,8 @@
 # ALL=1 draws every sweep in the file (one colour per percentile, one dash pattern per sweep).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-IN=${1:-bench/results.jsonl}
-PNG=${2:-bench/latency-vs-rate.png}
+IN=${1:-target/bench/results.jsonl}
+PNG=${2:-target/bench/latency-vs-rate.png}
 [ -f "$IN" ] || { echo "no results file $IN" >&2; exit 1; }
 
 if ! command -v gnuplot > /dev/null; then
@@ -40,10 +40,12 @@ while IFS= read -r L; do
   i=$((i + 1))
   DAT="$TMP/$i.dat"
   printf '%s\n' "$SWEEPS" | grep -F "\"label\":\"$L\"" | while IFS= read -r line; do
-    printf '%s %s %s %s %s %s\n' \
+    R=$(printf '%s' "$line" | field rate_target)
+    case "$R" in 0|0.0) R=max ;; *) R="${R%.0}/s" ;; esac
+    printf '%s %s %s %s %s %s %s\n' \
       "$(printf '%s' "$line" | field pushes_per_s)" "$(printf '%s' "$line" | field lat_p50_ms)" \
       "$(printf '%s' "$line" | field lat_p90_ms)" "$(printf '%s' "$line" | field lat_p99_ms)" \
-      "$(printf '%s' "$line" | field lat_max_ms)" "$(printf '%s' "$line" | field delivered_ratio)"
+      "$(printf '%s' "$line" | field lat_max_ms)" "$(printf '%s' "$line" | field delivered_ratio)" "$R"
   done | sort -n -k1,1 > "$DAT"
   SHAPE=$(printf '%s\n' "$SWEEPS" | grep -F "\"label\":\"$L\"" | tail -1)
   T="$L"
@@ -53,6 +55,7 @@ while IFS= read -r L; do
   PLOT+=", '$DAT' using 1:3 with linespoints dt $i lc rgb '#7570b3' pt 5 title 'p90$S'"
   PLOT+=", '$DAT' using 1:4 with linespoints dt $i lc rgb '#d95f02' pt 9 title 'p99$S'"
   PLOT+=", '$DAT' using 1:5 with linespoints dt $i lc rgb '#999999' pt 1 title 'max$S'"
+  PLOT+=", '$DAT' using 1:4:(\"target \".stringcolumn(7)) with labels offset 0,1.2 font ',9' tc rgb '#d95f02' notitle"
 done <<< "$LABELS"
 
 USERS=$(printf '%s' "$SHAPE" | field users)
@@ -66,7 +69,7 @@ gnuplot <<EOF
 set terminal pngcairo size 1100,700 font "sans,11" noenhanced
 set output '$PNG'
 set title "wspush: latency from push sent to frame received vs push rate\n$SUB"
-set xlabel "achieved pushes/s (unicast, one push reaches $CONNS connection(s))"
+set xlabel "achieved pushes/s (unicast, one push reaches $CONNS connection(s)); labels: target rate"
 set ylabel "latency (ms, log scale)"
 set logscale y
 set grid xtics ytics mytics

@@ -7,30 +7,38 @@
 # Scenarios (counts are multiplied by SCALE, e.g. SCALE=0.1 for a quick check):
 #   smoke      100 users x 2 connections, 2,000 pushes, 16 at once
 #   unicast    1,000 users x 2 connections, 20,000 unicast pushes, 16 at once (after 2,000 warm-up pushes)
-#   users10k   10,000 users x 1 connection, 20,000 pushes, 16 at once
+#   users10k   10,000 users x 1 connection, 20,000 pushes, 16 at once (after 2,000 warm-up pushes)
 #   idle       10,000 users x 1 connection, no pushes: server RSS and live heap (jcmd GC) per idle connection
 #   broadcast  1 user x 5,000 connections, 20 pushes: each push fans out to all 5,000 connections
-#   hold15k    15,000 users x 1 connection held, then 30,000 pushes at 1,500/s: every connection must receive 2
+#   hold15k    15,000 users x 1 connection held 5 s, then 30,000 pushes at 1,500/s (20 s) while they stay open:
+#              every connection must receive its 2 messages
 #   sweep      1,000 users x 2 connections at rising push rates (RATES), then bench/plot.sh draws latency vs rate
 #
+# Extra options go to every LoadTool run and win over the scenario's, e.g. --protocol plain, --push-client raw
+# (cheaper tool CPU per push: use it when the report shows the tool near 100% of its core), --rate 500.
+#
 # Environment (defaults in brackets):
-#   PORT [18080]  OUT [bench/results.jsonl]  LABEL [git short rev]  SCALE [1]  MAX_SECONDS [115 per tool run]
+#   PORT [18080]  OUT [target/bench/results.jsonl]  PNG [target/bench/latency-vs-rate.png] (sweep)
+#   LABEL [git short rev]  SCALE [1]  MAX_SECONDS [115 per tool run]
 #   SERVER_CPU [1]  TOOL_CPU [0]  SERVER_JAVA_OPTS [-Xmx2g]  TOOL_JAVA_OPTS [-Xmx3g]
 #   SERVER_SETTINGS  extra -Dwspush.* options for the server
 #   RUNNER [bench] bench = io.wspush.bench.WarServer; jettymain = io.wspush.containers.JettyMain WAR PORT
-#   RATES [250 500 1000 2000 4000 0] (sweep; 0 = unthrottled)   BUILD [1] 0 = use target/ as it is
+#   RATES [250 500 1000 2000 0] (sweep; 0 = unthrottled)
+#   BUILD_DIR [target/bench/build] where mvn builds (-Dwspush.build.dir), apart from other builds in target/
+#   BUILD [1] 0 = use the WAR already in BUILD_DIR (BUILD_DIR=target BUILD=0: the last ordinary build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCENARIO=${1:-}
 if [ -z "$SCENARIO" ] || [ "$SCENARIO" = "-h" ] || [ "$SCENARIO" = "--help" ]; then
-  sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   exit 2
 fi
 shift
 
 PORT=${PORT:-18080}
-OUT=${OUT:-bench/results.jsonl}
+OUT=${OUT:-target/bench/results.jsonl}
+PNG=${PNG:-target/bench/latency-vs-rate.png}
 SCALE=${SCALE:-1}
 MAX_SECONDS=${MAX_SECONDS:-115}
 SERVER_CPU=${SERVER_CPU:-1}
@@ -39,8 +47,10 @@ SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:--Xmx2g}
 TOOL_JAVA_OPTS=${TOOL_JAVA_OPTS:--Xmx3g}
 SERVER_SETTINGS=${SERVER_SETTINGS:-}
 RUNNER=${RUNNER:-bench}
-RATES=${RATES:-250 500 1000 2000 4000 0}
+RATES=${RATES:-250 500 1000 2000 0}
 BUILD=${BUILD:-1}
+BUILD_DIR=${BUILD_DIR:-target/bench/build}
+case "$BUILD_DIR" in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
 LABEL=${LABEL:-$(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- src 2>/dev/null || echo +dirty)}
 
 scale() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s + 0.5); print (v < 1 ? 1 : v) }'; }
@@ -65,21 +75,21 @@ HARD=$(ulimit -Hn)
 if [ "$HARD" = unlimited ] || [ "$HARD" -ge 20000 ]; then ulimit -n 20000; else ulimit -n "$HARD"; fi
 echo "open-file limit $(ulimit -n) (tool and server inherit it)"
 
+mkdir -p target/bench "$(dirname "$OUT")"
+
 # ---------------------------------------------------------------- build
+# The WAR is built without compiling the tests, and only the bench package is compiled (into a private folder), so a
+# broken test elsewhere in the tree does not stop a benchmark.
+MVN=(mvn -q "-Dwspush.build.dir=$BUILD_DIR")
 if [ "$BUILD" = 1 ]; then
-  if [ ! -f target/wspush.war ]; then
-    echo "building target/wspush.war (mvn -q package -DskipTests)"
-    mvn -q package -DskipTests
-  else
-    mvn -q test-compile
-  fi
-  if [ ! -f target/test-classpath.txt ] || [ pom.xml -nt target/test-classpath.txt ]; then
-    mvn -q dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt
-  fi
+  echo "building $BUILD_DIR/wspush.war (mvn -q package -Dmaven.test.skip=true)"
+  "${MVN[@]}" package -Dmaven.test.skip=true
 fi
-for f in target/wspush.war target/test-classpath.txt target/test-classes/io/wspush/bench/LoadTool.class; do
-  [ -f "$f" ] || { echo "missing $f (run with BUILD=1)" >&2; exit 1; }
-done
+CP_FILE=$BUILD_DIR/test-classpath.txt
+if [ ! -f "$CP_FILE" ] || [ pom.xml -nt "$CP_FILE" ]; then
+  "${MVN[@]}" dependency:build-classpath "-Dmdep.outputFile=$CP_FILE"
+fi
+[ -f "$BUILD_DIR/wspush.war" ] || { echo "missing $BUILD_DIR/wspush.war (run with BUILD=1)" >&2; exit 1; }
 
 # A private copy, so that a 'mvn clean' in the same tree during the run does not pull the floor away.
 RUN=$(mktemp -d /tmp/wspush-bench.XXXXXX)
@@ -94,12 +104,18 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-cp target/wspush.war "$RUN/wspush.war"
-cp -r target/test-classes "$RUN/classes"
-TEST_CP=$(cat target/test-classpath.txt)
+cp "$BUILD_DIR/wspush.war" "$RUN/wspush.war"
+TEST_CP=$(cat "$CP_FILE")
+javac -nowarn -d "$RUN/classes" -cp "$TEST_CP" src/test/java/io/wspush/bench/*.java
+EXTRA_CP=
+if [ "$RUNNER" = jettymain ]; then
+  # JettyMain lives with the other tests: they must compile.
+  [ "$BUILD" = 1 ] && "${MVN[@]}" test-compile
+  EXTRA_CP=:$BUILD_DIR/test-classes
+fi
 # The server's class path: Jetty and the container APIs only. The WAR brings Jersey, Weld, CDI... itself, and Jetty
 # loads jakarta.* parent-first, so a second copy of those on the class path would break the WAR's CDI.
-SERVER_CP=$(tr ':' '\n' < target/test-classpath.txt \
+SERVER_CP=$(tr ':' '\n' < "$CP_FILE" \
   | grep -E '/org/eclipse/jetty/|/jakarta/(servlet|websocket|annotation|transaction)/|/org/ow2/asm/|/org/slf4j/' \
   | paste -sd: -)
 
@@ -115,13 +131,12 @@ case "$RUNNER" in
   jettymain) MAIN=(io.wspush.containers.JettyMain "$RUN/wspush.war" "$PORT") ;;
   *) echo "RUNNER must be bench or jettymain" >&2; exit 2 ;;
 esac
-mkdir -p target/bench
 LOG=target/bench/server-$SCENARIO.log
 # shellcheck disable=SC2086  # SERVER_JAVA_OPTS and SERVER_SETTINGS are word lists
 taskset -c "$SERVER_CPU" java $SERVER_JAVA_OPTS \
   -Dwspush.token.secret="$SECRET" -Dwspush.push.key="$PUSH_KEY" \
   -Dwspush.limit.connections-per-user="$PER_USER_LIMIT" -Dwspush.limit.connections=100000 $SERVER_SETTINGS \
-  -cp "$RUN/classes:$SERVER_CP" "${MAIN[@]}" > "$LOG" 2>&1 &
+  -cp "$RUN/classes$EXTRA_CP:$SERVER_CP" "${MAIN[@]}" > "$LOG" 2>&1 &
 SERVER_PID=$!
 echo "server pid $SERVER_PID on CPU $SERVER_CPU ($RUNNER), log $LOG"
 for _ in $(seq 240); do
@@ -147,11 +162,11 @@ if [ "$SCENARIO" = sweep ]; then
     # About 6 s of pushing per step (10,000 pushes when unthrottled). Every step is a fresh tool JVM, so every step
     # warms up (unmeasured pushes) before measuring.
     if [ "$R" = 0 ]; then P=$(scale 10000); else P=$(awk -v r="$R" 'BEGIN { print int(r * 6) }'); fi
-    W=$(scale 2000)
+    W=$(scale 1000)
     echo "---- sweep: rate ${R}/s, $P pushes"
     tool "${ARGS[@]}" --name sweep --label "$SWEEP_LABEL" --rate "$R" --pushes "$P" --warmup "$W" --drain 3 "$@" || RC=$?
   done
-  bench/plot.sh "$OUT" "bench/latency-vs-rate.png" || RC=$?
+  bench/plot.sh "$OUT" "$PNG" || RC=$?
 else
   tool "${ARGS[@]}" --name "$SCENARIO" "$@" || RC=$?
 fi

@@ -424,6 +424,53 @@ test('getToken resolving to no token closes the client', async () => {
   assert.equal(FakeWS.all.length, 0);
 });
 
+test('a proactive refresh that gets no token (signed out) closes the client at once', async () => {
+  let signedIn = true;
+  const calls = [];
+  const { client, states } = makeClient({
+    getToken: async ({ reason }) => {
+      calls.push(reason);
+      return signedIn ? jwt({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300 }) : null;
+    },
+  });
+  client.start();
+  const ws = await connectAndRegister();
+  signedIn = false;
+  ws.receive({ type: 'ping' });
+  mock.timers.tick(240_000); // exp - 60 s
+  await settle();
+  assert.deepEqual(calls, ['initial', 'expiring']);
+  assert.equal(client.state, 'closed');
+  assert.deepEqual(states.at(-1), { state: 'closed', attempt: 0, delayMs: null, code: null, reason: 'no token' });
+  assert.equal(ws.closedWith.code, 1000);
+  mock.timers.tick(600_000);
+  await settle();
+  assert.equal(FakeWS.all.length, 1, 'no reconnect');
+  assert.deepEqual(calls, ['initial', 'expiring']);
+});
+
+test('a proactive refresh that ends after stop() changes nothing', async () => {
+  let release;
+  let n = 0;
+  const { client, states, errors } = makeClient({
+    getToken: async () => {
+      if (++n === 1) return jwt({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300 });
+      return new Promise((resolve, reject) => (release = reject));
+    },
+  });
+  client.start();
+  const ws = await connectAndRegister();
+  ws.receive({ type: 'ping' });
+  mock.timers.tick(240_000);
+  await settle();
+  client.stop();
+  const before = states.length;
+  release(new Error('late'));
+  await settle();
+  assert.equal(states.length, before);
+  assert.equal(errors.length, 0, 'a refresh failing after stop() is not reported');
+});
+
 test('jwtExpMs reads exp from base64url payloads and tolerates junk', () => {
   assert.equal(jwtExpMs(jwt({ exp: 1700000000, name: 'ü?>' })), 1700000000_000);
   assert.equal(jwtExpMs(jwt({ sub: 'x' })), 0);

@@ -29,6 +29,7 @@ const MAX_ALERTS = 200; // keep the DOM small on long-lived tabs
 
 let client = null;
 let connectedUser = null;
+let connectedEvent = '';
 let pushKey = null;
 let countdown = null;
 
@@ -48,6 +49,10 @@ async function fetchDemoToken(userId) {
   return body;
 }
 
+function showDemo() {
+  for (const form of document.querySelectorAll('.demo-only')) form.hidden = false;
+}
+
 function showNotDemo() {
   client?.stop();
   client = null;
@@ -64,9 +69,42 @@ function setBadge(state, detail = '') {
   ui.stateDetail.textContent = detail;
 }
 
-function showError(text) {
-  ui.error.textContent = text || '';
+/** The error banner: a sentence for people, then the technical detail (close reason and code) in small print. */
+function showError(text, detail = '') {
+  const main = document.createElement('span');
+  main.className = 'error-text';
+  main.textContent = text || '';
+  const small = document.createElement('span');
+  small.className = 'error-detail';
+  small.textContent = detail;
+  ui.error.replaceChildren(main, ...(detail ? [' ', small] : []));
   ui.error.hidden = !text;
+}
+
+// What a close means for the person looking at the page (codes: docs/PROTOCOL.md). The client reconnects by itself.
+const CLOSE_TEXT = {
+  1001: 'The server is restarting.',
+  1003: 'The server refused a message from this page.',
+  1009: 'The server refused a message that was too large.',
+  1011: 'The server ran into an error.',
+  1013: 'The server is full right now.',
+  4000: 'The connection went silent.',
+  4001: 'This page could not keep up with its alerts.',
+  4002: 'You were signed out by the server.',
+  4003: 'The server stopped hearing from this page.',
+  4008: 'Signing in took too long.',
+};
+
+function describeError({ code, reason }) {
+  if (code == null) return [reason?.startsWith('getToken failed') ? 'Cannot sign in.' : 'Cannot connect.', reason];
+  let text = CLOSE_TEXT[code];
+  if (code === 1006) text = reason === 'connection failed' ? 'Cannot reach the server.' : 'Connection lost.';
+  if (code === 1008) {
+    if (/token/i.test(reason)) text = 'The server refused the sign-in token.';
+    else if (/too many connections/i.test(reason)) text = 'Too many open connections for this user.';
+    else text = 'The server refused the connection.';
+  }
+  return [text ?? 'The connection closed.', `${reason || 'no reason given'} · code ${code}`];
 }
 
 function stopCountdown() {
@@ -90,8 +128,8 @@ function onState(e) {
     countdown = setInterval(tick, 250);
   } else if (state === 'connected') {
     showError('');
-    const ev = ui.event.value.trim();
-    setBadge('connected', `as ${connectedUser}${ev ? ` · event ${ev}` : ''}`);
+    // The event this client registered with, not whatever the field holds now.
+    setBadge('connected', `as ${connectedUser}${connectedEvent ? ` · event ${connectedEvent}` : ''}`);
   } else if (state === 'closed' && reason === 'no token') {
     setBadge('error', 'no token');
   } else if (state === 'closed') {
@@ -105,7 +143,7 @@ function onError(e) {
   if (e.target !== client) return;
   const { code, reason, error } = e.detail;
   if (error instanceof NotDemoMode) return showNotDemo();
-  showError(`${reason || 'connection error'}${code ? ` (close code ${code})` : ''}`);
+  showError(...describeError({ code, reason }));
 }
 
 // --- alerts -------------------------------------------------------------------------------------------------
@@ -158,6 +196,7 @@ function connect(userId, event) {
     renderAlertCount();
   }
   connectedUser = userId;
+  connectedEvent = event || '';
   showError('');
   client = new WspushClient({
     event: event || null,
@@ -226,9 +265,15 @@ ui.clearAlerts.addEventListener('click', () => {
 
 // --- start --------------------------------------------------------------------------------------------------
 
-// Find out up front whether demo mode is on, so the forms are hidden at once when it is not.
+// Find out up front whether demo mode is on: the demo forms (hidden in the HTML) are shown only when it is.
 renderAlertCount();
-fetchDemoToken(ui.userId.value.trim() || 'alice').catch((err) => {
-  if (err instanceof NotDemoMode) showNotDemo();
-  else showError(`Server not reachable: ${err.message}`);
-});
+fetchDemoToken(ui.userId.value.trim() || 'alice')
+  .then(showDemo)
+  .catch((err) => {
+    if (err instanceof NotDemoMode) return showNotDemo();
+    // Unknown mode: offer the forms anyway, so the user can retry once the server is back.
+    showDemo();
+    // fetch() rejects with a TypeError when the server cannot be reached; other errors carry the server's message.
+    if (err instanceof TypeError) showError('Cannot reach the server.', err.message);
+    else showError(err.message);
+  });

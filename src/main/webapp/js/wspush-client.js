@@ -258,11 +258,19 @@ export class WspushClient extends EventTarget {
     if (!this.#running || !this.#tokenExpMs) return;
     const delay = this.#tokenExpMs - REFRESH_BEFORE_EXP_MS - Date.now();
     if (delay <= 0) return; // already due: the next connect refreshes it
+    const gen = this.#gen;
     this.#refreshTimer = setTimeout(() => {
       if (!this.#running) return;
       if (!this.#expiresSoon()) return this.#scheduleRefresh(); // woke early (timer clamp)
-      this.#refreshToken('expiring').catch((error) =>
-        this.#emitError({ reason: `getToken failed: ${error?.message ?? error}`, error })
+      this.#refreshToken('expiring').then(
+        () => {
+          // No token any more (e.g. signed out): stop, as on any other getToken call, instead of keeping the
+          // connection until it drops and then asking again as if it were the first connect.
+          if (gen === this.#gen && !this.#token) this.#halt(null, 'no token');
+        },
+        (error) => {
+          if (gen === this.#gen) this.#emitError({ reason: `getToken failed: ${error?.message ?? error}`, error });
+        }
       );
     }, Math.min(delay, MAX_TIMER_MS));
   }

@@ -110,6 +110,8 @@ public final class FakeServer {
     }
 
     static final class PushServlet extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
         @Override
         protected void doPost(HttpServletRequest req, HttpServletResponse res) throws IOException {
             res.setContentType("application/json");

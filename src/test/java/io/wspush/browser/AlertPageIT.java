@@ -7,6 +7,7 @@ import io.wspush.testing.Tokens;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 
@@ -41,19 +42,24 @@ class AlertPageIT {
 
     @BeforeAll
     static void start() {
-        browser = Browser.startOrSkip();
+        Browser.requireInstalled(); // skips (or, with CI set, fails) before anything is started
+        long t0 = System.nanoTime();
+        // The three WARs deploy while the browser starts.
+        var a = CompletableFuture.supplyAsync(() -> demoServer().start());
+        var b = CompletableFuture.supplyAsync(() -> demoServer().contextPath("/alerts").start());
+        var c = CompletableFuture.supplyAsync(() -> TestServer.builder().start());
         try {
-            // Three WARs start in parallel while the browser is already up.
-            var a = CompletableFuture.supplyAsync(() -> demoServer().start());
-            var b = CompletableFuture.supplyAsync(() -> demoServer().contextPath("/alerts").start());
-            var c = CompletableFuture.supplyAsync(() -> TestServer.builder().start());
-            demo = a.join();
-            demoAlerts = b.join();
-            secured = c.join();
-        } catch (RuntimeException | Error e) {
-            stop();
-            throw e;
+            browser = Browser.start();
+        } finally {
+            // Keep every server that started, even when another one or the browser failed: @AfterAll closes them.
+            demo = a.exceptionally(e -> null).join();
+            demoAlerts = b.exceptionally(e -> null).join();
+            secured = c.exceptionally(e -> null).join();
         }
+        a.join(); // rethrows a failed start
+        b.join();
+        c.join();
+        System.out.printf("AlertPageIT: Chromium and three WARs up in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     }
 
     static TestServer.Builder demoServer() {
@@ -80,6 +86,11 @@ class AlertPageIT {
         browser = null;
         demo = demoAlerts = secured = null;
         if (failure != null) throw failure;
+    }
+
+    @BeforeEach
+    void forgetOldConsoleMessages() {
+        browser.consoleErrors();
     }
 
     @AfterEach
@@ -138,12 +149,19 @@ class AlertPageIT {
         assertEquals("<img src=x onerror=\"document.title='pwned'\"> login from a new device", alerts.get(1).message());
         assertTrue(browser.driver.findElements(By.cssSelector("#alerts img")).isEmpty());
         assertEquals("4", page.el("alertCount").getText());
+        assertEquals(List.of(), browser.consoleErrors(), "console errors");
 
         // The product shots: desktop, a phone, and the dark scheme on a phone.
         System.out.println("screenshot: " + browser.screenshot("alerts-desktop").toAbsolutePath());
         browser.emulatePhone();
         System.out.println("screenshot: " + browser.screenshot("alerts-phone").toAbsolutePath());
         assertNoHorizontalScroll();
+        // On a phone the newest alert is in view without scrolling, above the test form.
+        assertTrue((Boolean) browser.js("""
+                const first = document.querySelector('#alerts > li.alert').getBoundingClientRect();
+                return first.bottom <= window.innerHeight
+                    && first.bottom <= document.getElementById('pushForm').getBoundingClientRect().top;"""),
+                "the newest alert is visible on a phone without scrolling");
         browser.emulateDarkScheme(true);
         System.out.println("screenshot: " + browser.screenshot("alerts-phone-dark").toAbsolutePath());
     }
@@ -164,7 +182,8 @@ class AlertPageIT {
         // The page says so, fetches a fresh token (demo/token) and comes back on its own.
         Poll.until("the page to show reconnecting, then connected", RECONNECT, () ->
                 page.seen("states").contains("reconnecting") && "connected".equals(page.state()));
-        assertTrue(page.seen("errors").stream().anyMatch(e -> e.contains("disconnected by operator")), page.seen("errors").toString());
+        assertTrue(page.seen("errors").stream().anyMatch(e -> e.startsWith("You were signed out by the server.")
+                && e.contains("disconnected by operator · code 4002")), page.seen("errors").toString());
         assertTrue(page.seen("details").stream().anyMatch(d -> d.startsWith("reconnecting: in ")), page.seen("details").toString());
         assertFalse(page.el("error").isDisplayed(), "the error is cleared once connected again");
 
@@ -191,6 +210,16 @@ class AlertPageIT {
                 page.alerts().stream().map(AlertPage.Alert::message).toList());
         // The root server never saw dave.
         assertEquals(0, Http.intField(Http.get(demo.http("admin/users/dave"), demo.adminKey()), "connections"));
+        assertEquals(List.of(), browser.consoleErrors(), "console errors");
+
+        // Disconnect closes the socket for good: the server sees dave leave, and the page stays closed.
+        page.el("disconnect").click();
+        page.awaitState("closed");
+        Poll.until("dave to leave", AlertPage.WAIT, () -> Http.intField(
+                Http.get(demoAlerts.http("admin/users/dave"), demoAlerts.adminKey()), "connections") == 0);
+        assertEquals(0, Http.intField(Http.push(demoAlerts, "dave", null, "nobody home"), "delivered"));
+        assertEquals("closed", page.state());
+        assertFalse(page.el("disconnect").isEnabled());
     }
 
     @Test
@@ -202,6 +231,8 @@ class AlertPageIT {
         assertEquals("closed", page.state());
         assertEquals("token required", page.stateDetail());
         assertFalse(page.el("error").isDisplayed(), "not an error: the server is fine, it just is not a demo");
+        browser.emulatePhone();
+        System.out.println("screenshot: " + browser.screenshot("token-required-phone").toAbsolutePath());
     }
 
     @Test
@@ -231,7 +262,8 @@ class AlertPageIT {
             // Sign-out: the operator disconnects erin and the application stops issuing her tokens. The client
             // asks once more ('disconnected'), gets none, and stops: the error state, no reconnect loop.
             app.issue(null);
-            Http.post(secured.http("admin/disconnect"), secured.adminKey(), "{\"userId\":\"erin\"}");
+            assertEquals(1, Http.intField(Http.post(secured.http("admin/disconnect"), secured.adminKey(),
+                    "{\"userId\":\"erin\"}"), "disconnected"));
             Poll.untilEquals("app page state", AlertPage.WAIT, "error",
                     () -> browser.driver.findElement(By.id("state")).getDomAttribute("data-state"));
             List<String> reasons = appLog("tokenReasons");

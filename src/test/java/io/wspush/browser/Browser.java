@@ -1,11 +1,15 @@
 package io.wspush.browser;
 
+import io.wspush.testing.Poll;
 import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
 
 import java.io.File;
 import java.io.IOException;
@@ -13,9 +17,13 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 /**
@@ -25,8 +33,9 @@ import java.util.stream.Stream;
  */
 final class Browser implements AutoCloseable {
 
-    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    // Debian's paths; the system properties exist for other layouts (and to try the "not installed" path).
+    static final Path CHROMIUM = Path.of(System.getProperty("wspush.test.chromium", "/usr/bin/chromium"));
+    static final Path CHROMEDRIVER = Path.of(System.getProperty("wspush.test.chromedriver", "/usr/bin/chromedriver"));
     static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
     final ChromeDriver driver;
@@ -39,8 +48,16 @@ final class Browser implements AutoCloseable {
         this.profile = profile;
     }
 
-    /** Starts the browser, or aborts (skips) the calling test class when it is not installed outside CI. */
-    static Browser startOrSkip() {
+    // Selenium looks for a DevTools binding matching Chromium's version and warns when there is none; these tests
+    // only use chromedriver's own CDP command endpoint, which needs none. Held here so the setting sticks.
+    private static final Logger CDP_VERSION_FINDER = Logger.getLogger("org.openqa.selenium.devtools.CdpVersionFinder");
+
+    static {
+        CDP_VERSION_FINDER.setLevel(Level.SEVERE);
+    }
+
+    /** Fails (in CI) or aborts, i.e. skips, the calling test class (elsewhere) when Chromium is not installed. */
+    static void requireInstalled() {
         String missing = Stream.of(CHROMIUM, CHROMEDRIVER).filter(p -> !Files.isExecutable(p))
                 .map(Path::toString).reduce((a, b) -> a + " and " + b).orElse(null);
         if (missing != null) {
@@ -54,6 +71,11 @@ final class Browser implements AutoCloseable {
             }
             Assumptions.abort(message);
         }
+    }
+
+    /** Starts Debian's Chromium; see {@link #requireInstalled()}. */
+    static Browser start() {
+        requireInstalled();
         Path profile;
         try {
             profile = Files.createTempDirectory("wspush-chromium-");
@@ -67,6 +89,9 @@ final class Browser implements AutoCloseable {
                 .build();
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toString());
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability(ChromeOptions.LOGGING_PREFS, logs);
         options.addArguments(
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -81,6 +106,13 @@ final class Browser implements AutoCloseable {
         }
     }
 
+    /** The page's console errors and failed loads since the last call. */
+    List<String> consoleErrors() {
+        return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+                .map(LogEntry::getMessage).toList();
+    }
+
     Object js(String script, Object... args) {
         return ((JavascriptExecutor) driver).executeScript(script, args);
     }
@@ -93,7 +125,7 @@ final class Browser implements AutoCloseable {
 
     void emulateDarkScheme(boolean dark) {
         driver.executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features",
-                java.util.List.of(Map.of("name", "prefers-color-scheme", "value", dark ? "dark" : "light"))));
+                List.of(Map.of("name", "prefers-color-scheme", "value", dark ? "dark" : "light"))));
     }
 
     void resetEmulation() {
@@ -102,8 +134,11 @@ final class Browser implements AutoCloseable {
         driver.manage().window().setSize(new Dimension(1280, 860));
     }
 
-    /** Saves the whole page (not only the viewport) as target/screenshots/{name}.png. */
+    /** Saves the whole page (not only the viewport) as target/screenshots/{name}.png, once arrivals are animated. */
     Path screenshot(String name) {
+        Poll.until("animations to finish before screenshot " + name, Duration.ofSeconds(5), () -> Boolean.TRUE.equals(js(
+                "return document.getAnimations().every(a => a.playState !== 'running'"
+                        + " || a.effect.getComputedTiming().iterations === Infinity)")));
         @SuppressWarnings("unchecked")
         Map<String, Object> metrics = (Map<String, Object>) driver.executeCdpCommand("Page.getLayoutMetrics", Map.of());
         @SuppressWarnings("unchecked")
