@@ -142,7 +142,10 @@ class PushResourceIT {
         assertEquals(200, index.statusCode());
         assertTrue(index.body().contains("<html") || index.body().contains("<!doctype") || index.body().contains("<!DOCTYPE"),
                 index.body());
-        assertEquals(200, Http.get(server.http("js/wspush-client.js"), null).statusCode());
+        HttpResponse<String> script = Http.get(server.http("js/wspush-client.js"), null);
+        assertEquals(200, script.statusCode());
+        assertEquals("*", script.headers().firstValue("Access-Control-Allow-Origin").orElse(null), "importable from other origins");
+        assertTrue(script.body().contains("export class WspushClient"), "the client module");
         assertEquals(404, Http.get(server.http("no-such-file.txt"), null).statusCode());
     }
 
