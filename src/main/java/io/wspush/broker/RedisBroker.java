@@ -4,6 +4,7 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.MaintNotificationsConfig;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
@@ -25,6 +26,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -130,12 +132,16 @@ public final class RedisBroker implements Broker {
 
     // ---- broker thread only ----
     private boolean connecting;
+    private long connectStartedNanos;
+    private long attempts;
     private long nextAttemptNanos;
     private Duration backoff = MIN_BACKOFF;
     private long ticks;
     private boolean pinging;
     private int pingFailures;
     private boolean flushing;
+    /** Held operator disconnects are sent from then on (see {@link #up}). */
+    private long flushNotBeforeNanos;
     private boolean everConnected;
     private boolean downLogged;
     private final CompletableFuture<Void> firstAttempt = new CompletableFuture<>();
@@ -145,8 +151,9 @@ public final class RedisBroker implements Broker {
         try {
             u = RedisURI.create(config.redisUri());
         } catch (RuntimeException e) {
-            throw new IllegalStateException("wspush.redis.uri is not a valid Redis URI (e.g. redis://127.0.0.1:6379): "
-                    + e.getMessage(), e);
+            // Neither the value nor the parser's message (which quotes it) is shown: it may hold a password.
+            throw new IllegalStateException("wspush.redis.uri is not a valid Redis URI (expected e.g. "
+                    + "redis://127.0.0.1:6379 or redis://:password@host:6379)");
         }
         Duration timeout = config.redisTimeout();
         this.slowTimeout = timeout.compareTo(MIN_SLOW_TIMEOUT) > 0 ? timeout : MIN_SLOW_TIMEOUT;
@@ -193,7 +200,7 @@ public final class RedisBroker implements Broker {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the Redis broker", e);
         } catch (ExecutionException e) {
-            thread.shutdownNow();
+            close();
             throw new IllegalStateException("cannot start the Redis broker: " + e.getCause(), e.getCause());
         }
         thread.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
@@ -269,10 +276,11 @@ public final class RedisBroker implements Broker {
         }
         String channel = userChannel(userId);
         long deadline = System.nanoTime() + timeoutNanos;
+        RedisFuture<Long> sent = null;
         try {
             RedisFuture<Map<String, Long>> holders = l.pub.async().pubsubNumsub(channel);
-            RedisFuture<Long> sent = l.pub.async().publish(CONTROL_CHANNEL, payload);
-            // Should the control message fail after we stop waiting, it is sent again once Redis answers.
+            sent = l.pub.async().publish(CONTROL_CHANNEL, payload);
+            // Should the control message fail, even after we stopped waiting, it is sent again once Redis answers.
             sent.whenComplete((ok, error) -> {
                 if (error != null) queueControl(new PendingControl(payload, revokedAtEpochMillis));
             });
@@ -284,6 +292,7 @@ public final class RedisBroker implements Broker {
             Thread.currentThread().interrupt();
             failed(l, "disconnect", e);
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            if (sent == null) queueControl(new PendingControl(payload, revokedAtEpochMillis));
             failed(l, "disconnect", e);
         }
         return n;
@@ -303,7 +312,7 @@ public final class RedisBroker implements Broker {
         if (l.errorLogged.compareAndSet(false, true)) {
             LOG.warning("wspush redis broker: " + what + " failed or took over " + Duration.ofNanos(timeoutNanos).toMillis()
                     + " ms (" + reason(e) + "); answering with the local count. Further failures on this connection "
-                    + "are counted in wspush_broker_errors, not logged.");
+                    + "are counted in wspush_broker_errors_total, not logged.");
         }
     }
 
@@ -367,14 +376,14 @@ public final class RedisBroker implements Broker {
                 metrics.brokerErrors.increment();
                 if (malformedLogged.compareAndSet(false, true)) {
                     LOG.warning("wspush redis broker: ignoring a message on " + channel + " that is not a wspush payload ("
-                            + e.getMessage() + "); further ones are counted in wspush_broker_errors, not logged");
+                            + e.getMessage() + "); further ones are counted in wspush_broker_errors_total, not logged");
                 }
                 return;
             }
             if (origin.equals(p.origin())) return; // already delivered locally by publish/disconnect
             try {
                 if (p.kind() == RedisPayload.Kind.PUSH) {
-                    if (channel.startsWith(USER_CHANNEL_PREFIX)) local.deliverLocally(p.delivery());
+                    if (channel.equals(userChannel(p.userId()))) local.deliverLocally(p.delivery());
                 } else if (CONTROL_CHANNEL.equals(channel)) {
                     local.disconnectLocally(p.userId(), p.at());
                 }
@@ -401,6 +410,9 @@ public final class RedisBroker implements Broker {
             ticks++;
             Link l = link;
             if (l == null) {
+                if (connecting && System.nanoTime() - connectStartedNanos > 4 * slowTimeout.toNanos()) {
+                    attemptFailed(new TimeoutException("connect attempt did not finish")); // a safety net only
+                }
                 if (!connecting && System.nanoTime() - nextAttemptNanos >= 0) connect();
             } else if (!l.isOpen()) {
                 lost(l, "connection closed");
@@ -416,6 +428,8 @@ public final class RedisBroker implements Broker {
 
     private void connect() {
         connecting = true;
+        connectStartedNanos = System.nanoTime();
+        long attempt = ++attempts;
         CompletableFuture<StatefulRedisPubSubConnection<String, String>> sub;
         CompletableFuture<StatefulRedisConnection<String, String>> pub;
         try {
@@ -427,26 +441,25 @@ public final class RedisBroker implements Broker {
         }
         CompletableFuture.allOf(sub, pub)
                 .orTimeout(2 * slowTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                .whenCompleteAsync((ok, error) -> {
-                    if (error != null || closed) {
-                        // Whatever did or will connect of this attempt is closed again.
-                        sub.thenAccept(StatefulRedisPubSubConnection::closeAsync);
-                        pub.thenAccept(StatefulRedisConnection::closeAsync);
-                        if (!closed) attemptFailed(error);
-                        return;
-                    }
+                .thenComposeAsync(connected -> {
                     Link l = new Link(sub.join(), pub.join());
                     l.sub.addListener(new Listener());
-                    l.sub.async().subscribe(CONTROL_CHANNEL).toCompletableFuture()
+                    return l.sub.async().subscribe(CONTROL_CHANNEL).toCompletableFuture()
                             .orTimeout(slowTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                            .whenCompleteAsync((v, e) -> {
-                                if (e != null || closed || !l.isOpen()) {
-                                    l.closeAsync();
-                                    if (!closed) attemptFailed(e != null ? e : new IllegalStateException("connection closed"));
-                                    return;
-                                }
-                                up(l);
-                            }, thread);
+                            .thenApply(subscribed -> l);
+                }, thread)
+                .whenCompleteAsync((l, error) -> {
+                    boolean current = attempt == attempts && connecting;
+                    if (error == null && !closed && current && l.isOpen()) {
+                        up(l);
+                        return;
+                    }
+                    // Whatever did or will connect of this attempt is closed again.
+                    sub.thenAccept(StatefulRedisPubSubConnection::closeAsync);
+                    pub.thenAccept(StatefulRedisConnection::closeAsync);
+                    if (!closed && current) {
+                        attemptFailed(error != null ? error : new IllegalStateException("connection closed"));
+                    }
                 }, thread);
     }
 
@@ -465,7 +478,9 @@ public final class RedisBroker implements Broker {
         everConnected = true;
         downLogged = false;
         subscriptions.connected(commands(l));
-        flushControl(l);
+        // Pub/sub only reaches nodes subscribed at that moment. After an outage every node reconnects within one
+        // backoff period (plus a connect), so held disconnects wait that long: then the others listen again.
+        flushNotBeforeNanos = System.nanoTime() + MAX_BACKOFF.plus(slowTimeout).toNanos();
         firstAttempt.complete(null);
     }
 
@@ -517,7 +532,7 @@ public final class RedisBroker implements Broker {
 
     /** Sends, one at a time, the operator disconnects that could not be published when they happened. */
     private void flushControl(Link l) {
-        if (flushing || link != l) return;
+        if (flushing || link != l || System.nanoTime() - flushNotBeforeNanos < 0) return;
         PendingControl p = pendingControl.pollFirst();
         if (p == null) return;
         pendingControlCount.decrementAndGet();
@@ -542,11 +557,11 @@ public final class RedisBroker implements Broker {
     private static String reason(Throwable e) {
         if (e == null) return "unknown";
         Throwable t = e;
-        while ((t instanceof ExecutionException || t instanceof java.util.concurrent.CompletionException
+        while ((t instanceof ExecutionException || t instanceof CompletionException
                 || t.getMessage() == null) && t.getCause() != null) {
             t = t.getCause();
         }
-        if (t instanceof TimeoutException || t instanceof io.lettuce.core.RedisCommandTimeoutException) return "timed out";
+        if (t instanceof TimeoutException || t instanceof RedisCommandTimeoutException) return "timed out";
         Throwable root = t;
         while (root.getCause() != null && root.getCause() != root) root = root.getCause();
         String msg = root.getMessage() != null ? root.getMessage() : t.getMessage();
@@ -601,10 +616,5 @@ public final class RedisBroker implements Broker {
             LOG.warning("wspush redis broker: closing with " + pendingControl.size() + " operator disconnects that never "
                     + "reached Redis");
         }
-    }
-
-    /** For tests: subscription bookkeeping. */
-    String describeSubscriptions() {
-        return subscriptions == null ? "not started" : subscriptions.describe();
     }
 }

@@ -79,10 +79,6 @@ final class RedisSubscriptions {
         return subscribed.contains(userId);
     }
 
-    int subscribedCount() {
-        return subscribed.size();
-    }
-
     /** A fresh connection with no subscriptions yet: subscribe every user this node holds. */
     void connected(Commands commands) {
         epoch++;
