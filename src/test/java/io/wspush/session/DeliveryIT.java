@@ -35,7 +35,6 @@ class DeliveryIT {
     @BeforeAll
     static void start() {
         server = TestServer.builder()
-                .set("queue.max-messages", 50)
                 .set("ping.interval", "0.5")
                 .set("idle.timeout", "2")
                 .set("limit.connections-per-user", 1000)
