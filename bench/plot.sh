@@ -5,7 +5,9 @@
 #   bench/plot.sh [RESULTS.jsonl] [OUT.png]
 #
 # By default only the latest sweep (the label of the last "sweep" line) is drawn; LABEL=... picks another,
-# ALL=1 draws every sweep in the file (one colour per percentile, one dash pattern per sweep).
+# ALL=1 draws every sweep in the file, MATCH=REGEX the sweeps whose label matches (one colour per percentile, one dash
+# pattern per sweep); PCTS picks the percentiles drawn (default "p50 p90 p99 max"), e.g. PCTS="p50 p99" when several
+# sweeps share the plot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IN=${1:-target/bench/results.jsonl}
@@ -26,6 +28,9 @@ SWEEPS=$(grep '"name":"sweep"' "$IN" || true)
 [ -n "$SWEEPS" ] || { echo "no sweep runs in $IN (bench/run.sh sweep)" >&2; exit 1; }
 if [ "${ALL:-0}" = 1 ]; then
   LABELS=$(printf '%s\n' "$SWEEPS" | field label | awk '!seen[$0]++')
+elif [ -n "${MATCH:-}" ]; then
+  LABELS=$(printf '%s\n' "$SWEEPS" | field label | awk '!seen[$0]++' | grep -E "$MATCH" || true)
+  [ -n "$LABELS" ] || { echo "no sweep label matches '$MATCH'" >&2; exit 1; }
 else
   LABELS=${LABEL:-$(printf '%s\n' "$SWEEPS" | tail -1 | field label)}
 fi
@@ -51,11 +56,16 @@ while IFS= read -r L; do
   T="$L"
   [ "$(printf '%s\n' "$LABELS" | grep -c .)" -gt 1 ] || T=""
   S=${T:+ $T}
-  PLOT+="${PLOT:+, }'$DAT' using 1:2 with linespoints dt $i lc rgb '#1b9e77' pt 7 title 'p50$S'"
-  PLOT+=", '$DAT' using 1:3 with linespoints dt $i lc rgb '#7570b3' pt 5 title 'p90$S'"
-  PLOT+=", '$DAT' using 1:4 with linespoints dt $i lc rgb '#d95f02' pt 9 title 'p99$S'"
-  PLOT+=", '$DAT' using 1:5 with linespoints dt $i lc rgb '#999999' pt 1 title 'max$S'"
-  PLOT+=", '$DAT' using 1:4:(\"target \".stringcolumn(7)) with labels offset 0,1.2 font ',9' tc rgb '#d95f02' notitle"
+  for P in ${PCTS:-p50 p90 p99 max}; do
+    case "$P" in
+      p50) PLOT+="${PLOT:+, }'$DAT' using 1:2 with linespoints dt $i lc rgb '#1b9e77' pt 7 title 'p50$S'" ;;
+      p90) PLOT+="${PLOT:+, }'$DAT' using 1:3 with linespoints dt $i lc rgb '#7570b3' pt 5 title 'p90$S'" ;;
+      p99) PLOT+="${PLOT:+, }'$DAT' using 1:4 with linespoints dt $i lc rgb '#d95f02' pt 9 title 'p99$S'" ;;
+      max) PLOT+="${PLOT:+, }'$DAT' using 1:5 with linespoints dt $i lc rgb '#999999' pt 1 title 'max$S'" ;;
+      *) echo "PCTS: p50, p90, p99 or max, not '$P'" >&2; exit 2 ;;
+    esac
+  done
+  [ "$i" -gt 1 ] || PLOT+=", '$DAT' using 1:4:(\"target \".stringcolumn(7)) with labels offset 0,1.2 font ',9' tc rgb '#d95f02' notitle"
 done <<< "$LABELS"
 
 USERS=$(printf '%s' "$SHAPE" | field users)

@@ -14,8 +14,8 @@
 #              every connection must receive its 2 messages
 #   sweep      1,000 users x 2 connections at rising push rates (RATES), then bench/plot.sh draws latency vs rate
 #
-# Extra options go to every LoadTool run and win over the scenario's, e.g. --protocol plain, --push-client raw
-# (cheaper tool CPU per push: use it when the report shows the tool near 100% of its core), --rate 500.
+# Extra options go to every LoadTool run and win over the scenario's, e.g. --protocol plain, --rate 500,
+# --warmup 20000 (a JVM pinned to one core needs far more than the default warm-up to reach steady state).
 #
 # Environment (defaults in brackets):
 #   PORT [18080]  OUT [target/bench/results.jsonl]  PNG [target/bench/latency-vs-rate.png] (sweep)
@@ -24,6 +24,12 @@
 #   SERVER_SETTINGS  extra -Dwspush.* options for the server
 #   RUNNER [bench] bench = io.wspush.bench.WarServer; jettymain = io.wspush.containers.JettyMain WAR PORT
 #   RATES [250 500 1000 2000 0] (sweep; 0 = unthrottled)
+#   SWEEP_WARMUP [0] (sweep) pushes sent by one unmeasured tool run before the first step, at SWEEP_WARMUP_RATE [2000]
+#          pushes/s, so that every step meets an already compiled server (60000 is a good value: a JVM on one core
+#          compiles on that core, and a paced warm-up leaves its JIT threads room that a saturating one does not)
+#   CLIENTS [--push-client raw --ws-client raw] the tool's HTTP and WebSocket clients: the minimal raw ones cost the
+#          tool's core several times less per push and per frame than java.net.http, so the server sets the pace;
+#          CLIENTS= (empty) uses java.net.http for both
 #   BUILD_DIR [target/bench/build] where mvn builds (-Dwspush.build.dir), apart from other builds in target/
 #   BUILD [1] 0 = use the WAR already in BUILD_DIR (BUILD_DIR=target BUILD=0: the last ordinary build)
 set -euo pipefail
@@ -48,7 +54,10 @@ TOOL_JAVA_OPTS=${TOOL_JAVA_OPTS:--Xmx3g}
 SERVER_SETTINGS=${SERVER_SETTINGS:-}
 RUNNER=${RUNNER:-bench}
 RATES=${RATES:-250 500 1000 2000 0}
+CLIENTS=${CLIENTS---push-client raw --ws-client raw}
 BUILD=${BUILD:-1}
+SWEEP_WARMUP=${SWEEP_WARMUP:-0}
+SWEEP_WARMUP_RATE=${SWEEP_WARMUP_RATE:-2000}
 BUILD_DIR=${BUILD_DIR:-target/bench/build}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
 LABEL=${LABEL:-$(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- src 2>/dev/null || echo +dirty)}
@@ -57,6 +66,8 @@ scale() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s + 0.5); print (v < 
 
 # ---------------------------------------------------------------- scenario -> LoadTool options
 PER_USER_LIMIT=100
+# shellcheck disable=SC2206  # CLIENTS is a word list
+CLIENT_ARGS=($CLIENTS)
 case "$SCENARIO" in
   smoke)     ARGS=(--users "$(scale 100)" --conns 2 --pushes "$(scale 2000)" --concurrency 16) ;;
   unicast)   ARGS=(--users "$(scale 1000)" --conns 2 --pushes "$(scale 20000)" --concurrency 16 --warmup "$(scale 2000)") ;;
@@ -152,12 +163,17 @@ tool() {
   WSPUSH_BENCH_SECRET="$SECRET" WSPUSH_BENCH_PUSH_KEY="$PUSH_KEY" \
     taskset -c "$TOOL_CPU" java $TOOL_JAVA_OPTS -cp "$RUN/classes:$TEST_CP" io.wspush.bench.LoadTool \
       --url "http://127.0.0.1:$PORT/" --server-pid "$SERVER_PID" --max-seconds "$MAX_SECONDS" \
-      --out "$OUT" --label "$LABEL" "$@"
+      --out "$OUT" --label "$LABEL" "${CLIENT_ARGS[@]}" "$@"
 }
 
 RC=0
 if [ "$SCENARIO" = sweep ]; then
   SWEEP_LABEL="$LABEL sweep $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  if [ "$SWEEP_WARMUP" -gt 0 ]; then
+    echo "---- sweep: warming the server up with $SWEEP_WARMUP unmeasured pushes"
+    tool "${ARGS[@]}" --name sweep-warmup --label "$SWEEP_LABEL" --warmup "$SWEEP_WARMUP" \
+      --warmup-rate "$SWEEP_WARMUP_RATE" --pushes 0 "$@" || RC=$?
+  fi
   for R in $RATES; do
     # About 6 s of pushing per step (10,000 pushes when unthrottled). Every step is a fresh tool JVM, so every step
     # warms up (unmeasured pushes) before measuring.

@@ -27,11 +27,24 @@ public final class KeyCheck {
         return ok;
     }
 
-    private static byte[] sha256(String s) {
+    /** Looking a digest up by name is a provider search per call; cloning a prototype is not. */
+    private static final MessageDigest SHA256;
+
+    static {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            SHA256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private static byte[] sha256(String s) {
+        MessageDigest d;
+        try {
+            d = (MessageDigest) SHA256.clone();
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException(e);
+        }
+        return d.digest(s.getBytes(StandardCharsets.UTF_8));
     }
 }

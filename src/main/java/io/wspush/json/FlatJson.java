@@ -4,9 +4,12 @@ import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.stream.JsonParser;
 import jakarta.json.stream.JsonParser.Event;
+import jakarta.json.stream.JsonParserFactory;
 import jakarta.json.stream.JsonParsingException;
 
+import java.io.ByteArrayInputStream;
 import java.io.Reader;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -17,6 +20,12 @@ import java.util.Set;
  * types, cheap, unknown members skipped. Both the registration frame and the push body are such objects.
  */
 public final class FlatJson {
+
+    /**
+     * Created once: {@code Json.createParser} looks the JSON-P provider up with a {@code ServiceLoader} scan of the
+     * web application's jars on every call, and a fresh provider also means fresh parse buffers every time.
+     */
+    private static final JsonParserFactory PARSERS = Json.createParserFactory(Map.of());
 
     /** Either the string members found (JSON null counts as absent), or why the text is not acceptable. */
     public record Result(Map<String, String> fields, String error) {
@@ -33,8 +42,25 @@ public final class FlatJson {
     }
 
     public static Result parse(Reader in, Set<String> stringMembers) {
+        try (JsonParser p = PARSERS.createParser(in)) {
+            return parse(p, stringMembers);
+        } catch (JsonException e) {
+            return error("malformed JSON"); // thrown by close()
+        }
+    }
+
+    /** The same for UTF-8 bytes (a request body), without copying them into a String first. */
+    public static Result parse(byte[] utf8, Set<String> stringMembers) {
+        try (JsonParser p = PARSERS.createParser(new ByteArrayInputStream(utf8), StandardCharsets.UTF_8)) {
+            return parse(p, stringMembers);
+        } catch (JsonException e) {
+            return error("malformed JSON");
+        }
+    }
+
+    private static Result parse(JsonParser p, Set<String> stringMembers) {
         Map<String, String> fields = new HashMap<>(4);
-        try (JsonParser p = Json.createParser(in)) {
+        try {
             if (!p.hasNext()) return error("body is empty; expected a JSON object");
             if (p.next() != Event.START_OBJECT) return error("body must be a JSON object");
             for (Event e = p.next(); e != Event.END_OBJECT; e = p.next()) {

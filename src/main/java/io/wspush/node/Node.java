@@ -46,6 +46,8 @@ public class Node implements Broker.LocalNode, Connection.Owner {
     private static final Logger LOG = Logger.getLogger(Node.class.getName());
     private static final String PONG = "{\"type\":\"pong\"}";
     private static final String PING = "{\"type\":\"ping\"}";
+    /** Created once: {@code Json.createGenerator} looks the provider up through a ServiceLoader on every call. */
+    private static final jakarta.json.stream.JsonGeneratorFactory JSON = Json.createGeneratorFactory(java.util.Map.of());
 
     public enum State { STARTING, RUNNING, STOPPING, STOPPED }
 
@@ -388,7 +390,7 @@ public class Node implements Broker.LocalNode, Connection.Owner {
 
     private String registeredEnvelope(String userId, String event) {
         StringWriter w = new StringWriter();
-        try (JsonGenerator g = Json.createGenerator(w)) {
+        try (JsonGenerator g = JSON.createGenerator(w)) {
             g.writeStartObject().write("type", "registered").write("userId", userId);
             if (event == null) g.writeNull("event");
             else g.write("event", event);

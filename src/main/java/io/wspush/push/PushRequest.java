@@ -18,7 +18,15 @@ public record PushRequest(String userId, String event, String message) {
     }
 
     public static PushRequest parse(Reader body) throws Invalid {
-        FlatJson.Result r = FlatJson.parse(body, MEMBERS);
+        return of(FlatJson.parse(body, MEMBERS));
+    }
+
+    /** The same from the body's bytes (UTF-8), as {@code POST /push} reads them. */
+    public static PushRequest parse(byte[] utf8) throws Invalid {
+        return of(FlatJson.parse(utf8, MEMBERS));
+    }
+
+    private static PushRequest of(FlatJson.Result r) throws Invalid {
         if (!r.ok()) throw new Invalid(r.error());
         String userId = r.get("userId");
         String message = r.get("message");

@@ -1,11 +1,17 @@
 package io.wspush.web;
 
+import jakarta.json.JsonBuilderFactory;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import java.util.Map;
+
 /** JSON responses, built with JSON-P so no entity provider is needed and the bytes are the same everywhere. */
 public final class Json {
+
+    /** Created once: {@code jakarta.json.Json.createObjectBuilder()} runs a ServiceLoader lookup on every call. */
+    private static final JsonBuilderFactory BUILDERS = jakarta.json.Json.createBuilderFactory(Map.of());
 
     private Json() {
     }
@@ -15,11 +21,16 @@ public final class Json {
     }
 
     public static Response status(int status, JsonObjectBuilder body) {
-        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(body.build().toString()).build();
+        return status(status, body.build().toString());
+    }
+
+    /** A response whose body is already JSON text (a hot path writes its few bytes itself). */
+    public static Response status(int status, String json) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(json).build();
     }
 
     public static JsonObjectBuilder object() {
-        return jakarta.json.Json.createObjectBuilder();
+        return BUILDERS.createObjectBuilder();
     }
 
     /** Every error body: {@code {"error":"<code>","message":"<readable text>"}}. */

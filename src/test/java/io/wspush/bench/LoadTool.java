@@ -56,8 +56,14 @@ public final class LoadTool {
               --concurrency N         pushes in flight at once (default 16)
               --rate R                target pushes/s, 0 = as fast as the concurrency allows (default 0)
               --warmup W              unmeasured pushes before the measured ones (default 0)
+              --warmup-rate R         pushes/s during the warm-up, 0 = as fast as the concurrency allows (default:
+                                      --rate). A JVM serving from one core compiles on that core: a saturating
+                                      warm-up starves its JIT threads, a paced one leaves them room
               --push-client jdk|raw   java.net.http.HttpClient (HTTP/1.1 keep-alive), or a minimal blocking
                                       HTTP/1.1 socket client per worker that costs far less tool CPU (default jdk)
+              --ws-client jdk|raw     java.net.http WebSockets, or a minimal NIO WebSocket client (RawWs) on
+                                      --ws-threads selector threads that costs far less tool CPU per received
+                                      frame (default jdk)
               --protocol v1|plain     wspush.v1 envelopes, or plain wserver frames (default v1)
               --event E               register and push with this event name (default none)
               --user-prefix S         user ids are S0..S(U-1) (default bench-u)
@@ -65,7 +71,7 @@ public final class LoadTool {
               --connect-timeout S     per connection, seconds (default 15)
               --clients N             HttpClients to shard WebSockets over (one selector thread each; default
                                       connections/4000 rounded up)
-              --ws-threads N          listener threads shared by the WebSocket clients (default 2)
+              --ws-threads N          listener threads shared by the WebSocket clients (default 2; raw: 1)
               --server-pid PID        server JVM to measure (VmRSS, CPU ticks from /proc)
               --heap                  also run a full GC in the server via jcmd and report used heap (before and
                                       after connecting; perturbs the server, so not during the push phase)
@@ -93,8 +99,11 @@ public final class LoadTool {
     private final int concurrency;
     private final double rate;
     private final long warmup;
+    private final double warmupRate;
     private final boolean v1;
     private final boolean rawPush;
+    private final boolean rawWs;
+    private RawWs rawWsClient;
     private final ThreadLocal<RawHttp> rawClient = new ThreadLocal<>();
     private final String event;
     private final String userPrefix;
@@ -203,18 +212,22 @@ public final class LoadTool {
         concurrency = (int) lng("concurrency", 16, 1, 1024);
         rate = dbl("rate", 0, 0, 10_000_000);
         warmup = lng("warmup", 0, 0, 10_000_000);
+        warmupRate = dbl("warmup-rate", rate, 0, 10_000_000);
         String proto = str("protocol", "v1");
         if (!proto.equals("v1") && !proto.equals("plain")) throw new IllegalArgumentException("--protocol v1|plain");
         v1 = proto.equals("v1");
         String pc = str("push-client", "jdk");
         if (!pc.equals("jdk") && !pc.equals("raw")) throw new IllegalArgumentException("--push-client jdk|raw");
         rawPush = pc.equals("raw");
+        String wc = str("ws-client", "jdk");
+        if (!wc.equals("jdk") && !wc.equals("raw")) throw new IllegalArgumentException("--ws-client jdk|raw");
+        rawWs = wc.equals("raw");
         event = str("event", null);
         userPrefix = str("user-prefix", "bench-u");
         connectConcurrency = (int) lng("connect-concurrency", 200, 1, 100_000);
         connectTimeout = Duration.ofMillis((long) (dbl("connect-timeout", 15, 0.1, 3600) * 1000));
         clientCount = (int) lng("clients", Math.max(1, Math.min(16, (total + 3999) / 4000)), 1, 256);
-        wsThreads = (int) lng("ws-threads", 2, 1, 256);
+        wsThreads = (int) lng("ws-threads", rawWs ? 1 : 2, 1, 256);
         serverPid = lng("server-pid", -1, -1, Long.MAX_VALUE);
         heap = Boolean.parseBoolean(str("heap", "false"));
         settle = dbl("settle", 2, 0, 3600);
@@ -252,13 +265,18 @@ public final class LoadTool {
         if (server != null && !server.alive()) throw new IllegalStateException("no process " + serverPid);
         ProcStats self = new ProcStats(ProcessHandle.current().pid());
 
-        log.printf(Locale.ROOT, "wspush LoadTool [%s]: %d users x %d conns = %d connections, %d pushes, concurrency %d%s, %s, %d ws client(s), %s push client%n",
+        log.printf(Locale.ROOT, "wspush LoadTool [%s]: %d users x %d conns = %d connections, %d pushes, concurrency %d%s, %s, %s, %s push client%n",
                 name, users, connsPerUser, total, pushes, concurrency, rate > 0 ? ", rate " + fmt(rate) + "/s" : "",
-                v1 ? "wspush.v1" : "plain", clientCount, rawPush ? "raw" : "jdk");
+                v1 ? "wspush.v1" : "plain", rawWs ? "raw ws client (" + wsThreads + " thread(s))" : clientCount + " jdk ws client(s)",
+                rawPush ? "raw" : "jdk");
 
-        wsExecutor = Executors.newFixedThreadPool(wsThreads, daemon("ws"));
-        for (int i = 0; i < clientCount; i++) {
-            wsClients.add(HttpClient.newBuilder().executor(wsExecutor).connectTimeout(connectTimeout).build());
+        if (rawWs) {
+            rawWsClient = new RawWs(wsThreads);
+        } else {
+            wsExecutor = Executors.newFixedThreadPool(wsThreads, daemon("ws"));
+            for (int i = 0; i < clientCount; i++) {
+                wsClients.add(HttpClient.newBuilder().executor(wsExecutor).connectTimeout(connectTimeout).build());
+            }
         }
         pushExecutor = Executors.newFixedThreadPool(Math.max(2, Math.min(4, concurrency)), daemon("push-io"));
         pushClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(pushExecutor)
@@ -314,7 +332,7 @@ public final class LoadTool {
         if (warmup > 0 && !expired()) {
             long before = stats.probes.sum();
             long delivered0 = serverDelivered.sum();
-            pushPhase(warmup, true);
+            pushPhase(warmup, true, warmupRate);
             long expectProbes = serverDelivered.sum() - delivered0;
             waitFor(() -> stats.probes.sum() - before >= expectProbes, drain);
             serverDelivered.add(-(serverDelivered.sum() - delivered0));
@@ -327,12 +345,14 @@ public final class LoadTool {
         // --- push
         long pushCpu0 = server != null ? server.cpuTicks() : -1;
         long selfCpu0 = self.cpuTicks();
+        long[] machine0 = ProcStats.machineTicks();
         long pushStart = System.nanoTime();
-        long pushEnd = pushes > 0 && !expired() ? pushPhase(pushes, false) : pushStart;
+        long pushEnd = pushes > 0 && !expired() ? pushPhase(pushes, false, rate) : pushStart;
         long expected = expectedTotal();
         boolean drained = waitFor(() -> stats.received.sum() >= expected, drain);
         long pushCpu1 = server != null ? server.cpuTicks() : -1;
         long selfCpu1 = self.cpuTicks();
+        long[] machine1 = ProcStats.machineTicks();
         long lastRecv = stats.lastReceiveNanos.get();
         long rssAfter = server != null ? server.rssKb() : -1;
         long hwm = server != null ? server.hwmKb() : -1;
@@ -370,8 +390,10 @@ public final class LoadTool {
         put("concurrency", concurrency);
         put("rate_target", rate);
         put("warmup", warmup);
+        put("warmup_rate", warmupRate);
         put("clients", clientCount);
         put("push_client", rawPush ? "raw" : "jdk");
+        put("ws_client", rawWs ? "raw" : "jdk");
         put("connect_ok", connected);
         put("connect_failed", total - connected);
         put("connect_s", round(connectNanos / 1e9, 3));
@@ -427,6 +449,12 @@ public final class LoadTool {
         put("tool_rss_kb", self.rssKb());
         put("tool_cpu_push_ms", round(self.ticksToMs(selfCpu1 - selfCpu0), 1));
         put("tool_cpu_pct_push", pushes == 0 ? -1 : round(self.ticksToMs(selfCpu1 - selfCpu0) / 10 / deliverSeconds, 1));
+        // What everything else on the machine used meanwhile (other engineers' builds...): the noise in these figures.
+        long machineBusy = machine0 == null || machine1 == null ? -1 : machine1[0] - machine0[0];
+        long machineAll = machine0 == null || machine1 == null ? -1 : machine1[1] - machine0[1];
+        put("others_cpu_pct_push", machineBusy < 0 || machineAll <= 0 || server == null ? -1
+                : round(100.0 * (machineBusy - (pushCpu1 - pushCpu0) - (selfCpu1 - selfCpu0)) / (machineAll / (double) ProcStats.cpus()), 1));
+        put("loadavg_1m", ProcStats.loadAverage());
         put("pings", stats.pings.sum());
         put("close_codes", Stats.flatten(stats.closeCodes));
         put("ws_errors", Stats.flatten(stats.errors));
@@ -486,12 +514,18 @@ public final class LoadTool {
             }
             Conn c = conns[i];
             String reg = "{\"token\":\"" + tokens[c.user] + "\"" + (event == null ? "" : ",\"event\":" + jsonString(event)) + "}";
-            WebSocket.Builder b = wsClients.get(i % wsClients.size()).newWebSocketBuilder().connectTimeout(connectTimeout);
-            if (v1) b.subprotocols("wspush.v1");
             c.startNanos = System.nanoTime();
             CompletableFuture<?> f;
             try {
-                f = b.buildAsync(wsUri, c)
+                CompletableFuture<WebSocket> open;
+                if (rawWs) {
+                    open = rawWsClient.connect(wsUri, v1 ? "wspush.v1" : null, c, connectTimeout);
+                } else {
+                    WebSocket.Builder b = wsClients.get(i % wsClients.size()).newWebSocketBuilder().connectTimeout(connectTimeout);
+                    if (v1) b.subprotocols("wspush.v1");
+                    open = b.buildAsync(wsUri, c);
+                }
+                f = open
                         .thenCompose(ws -> {
                             c.ws = ws;
                             return ws.sendText(reg, true);
@@ -545,7 +579,7 @@ public final class LoadTool {
     }
 
     /** Sends count pushes with at most {@code concurrency} in flight; returns when the last response arrived. */
-    private long pushPhase(long count, boolean probe) throws InterruptedException {
+    private long pushPhase(long count, boolean probe, double rate) throws InterruptedException {
         AtomicLong next = new AtomicLong();
         long start = System.nanoTime();
         AtomicLong lastResponse = new AtomicLong(start);
@@ -685,6 +719,7 @@ public final class LoadTool {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (System.nanoTime() < until && countOpen() > 0) LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         for (Conn c : conns) if (c.ws != null) c.ws.abort();
+        if (rawWsClient != null) rawWsClient.close();
     }
 
     // ------------------------------------------------------------------------------------------------- helpers
@@ -726,6 +761,10 @@ public final class LoadTool {
     private static String reason(Throwable ex) {
         while (ex instanceof CompletionException && ex.getCause() != null) ex = ex.getCause();
         if (ex instanceof WebSocketHandshakeException h) return "handshake http " + h.getResponse().statusCode();
+        if (ex instanceof RawWs.HandshakeFailed h) {
+            String[] status = String.valueOf(h.getMessage()).split(" ");
+            return "handshake http " + (status.length > 1 ? status[1] : "?");
+        }
         if (ex instanceof IllegalStateException && ex.getMessage() != null && ex.getMessage().startsWith("closed ")) {
             return ex.getMessage();
         }

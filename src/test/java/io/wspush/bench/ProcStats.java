@@ -84,6 +84,40 @@ final class ProcStats {
         return used;
     }
 
+    /**
+     * Ticks of all CPUs since boot from /proc/stat: {busy, total} (busy = all but idle and iowait), or null. Divide
+     * total by {@link #cpus()} for elapsed ticks.
+     */
+    static long[] machineTicks() {
+        try {
+            String line = Files.readAllLines(Path.of("/proc/stat")).get(0);   // "cpu  user nice system idle iowait ..."
+            String[] f = line.trim().split("\\s+");
+            long total = 0;
+            for (int i = 1; i < f.length && i <= 8; i++) total += Long.parseLong(f[i]);   // up to steal
+            long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+            return new long[] {total - idle, total};
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    static int cpus() {
+        try {
+            return (int) Files.readAllLines(Path.of("/proc/stat")).stream().filter(l -> l.matches("cpu\\d+ .*")).count();
+        } catch (IOException | RuntimeException e) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+    }
+
+    /** The 1-minute load average of the machine, -1 when unreadable. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     static long clockTicks() {
         String out = run("getconf", "CLK_TCK");
         try {
