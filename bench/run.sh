@@ -28,8 +28,8 @@
 #          pushes/s, so that every step meets an already compiled server (60000 is a good value: a JVM on one core
 #          compiles on that core, and a paced warm-up leaves its JIT threads room that a saturating one does not)
 #   CLIENTS [--push-client raw --ws-client raw] the tool's HTTP and WebSocket clients: the minimal raw ones cost the
-#          tool's core several times less per push and per frame than java.net.http, so the server sets the pace;
-#          CLIENTS= (empty) uses java.net.http for both
+#          tool's core less per push (~3x) and per received frame (~1.7x) than java.net.http, so the server sets the
+#          pace; CLIENTS= (empty) uses java.net.http for both
 #   BUILD_DIR [target/bench/build] where mvn builds (-Dwspush.build.dir), apart from other builds in target/
 #   BUILD [1] 0 = use the WAR already in BUILD_DIR (BUILD_DIR=target BUILD=0: the last ordinary build)
 set -euo pipefail
