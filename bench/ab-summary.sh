@@ -9,7 +9,7 @@ IN=${1:-target/bench/ab.jsonl}
 [ -f "$IN" ] || { echo "no results file $IN" >&2; exit 1; }
 field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\)\"\{0,1\}[,}].*/\1/p"; }
 TAG=${2:-$(tail -1 "$IN" | field label | awk '{print $1, $2}')}
-LINES=$(grep -F "\"label\":\"$TAG " "$IN" || true)
+LINES=$(grep -F "\"label\":\"$TAG " "$IN" | grep -v "\"name\":\"[a-z0-9]*-warmup\"" || true)  # pre-warm-up runs are not measurements
 [ -n "$LINES" ] || { echo "no runs tagged '$TAG' in $IN" >&2; exit 1; }
 SIDES=$(printf '%s\n' "$LINES" | field label | sed "s/^$TAG //" | awk '!seen[$0]++')
 FIELDS="pushes_per_s delivered_per_s delivered_ratio lost lat_p50_ms lat_p90_ms lat_p99_ms lat_max_ms server_cpu_us_per_msg server_cpu_pct_push tool_cpu_pct_push server_rss_per_conn_bytes server_heap_per_conn_bytes server_rss_connected_kb server_heap_connected_kb server_rss_after_kb connects_per_s server_cpu_connect_ms others_cpu_pct_push loadavg_1m"

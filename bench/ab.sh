@@ -10,6 +10,7 @@
 #                                      worktree of the older commit: mvn -q package -Dmaven.test.skip=true
 #                                      -Dwspush.build.dir=/tmp/b-base). Nothing is built here.
 #   A_OPTS, B_OPTS [$SERVER_JAVA_OPTS or -Xmx2g]  server JVM options of each side
+#   A_JAVA, B_JAVA [$SERVER_JAVA or java]        server JVM of each side (e.g. Temurin 25 against 17)
 #   A_SETTINGS, B_SETTINGS [$SERVER_SETTINGS]     extra -Dwspush.* / -Dbench.* server options of each side
 #   A_CLIENTS, B_CLIENTS [run.sh's CLIENTS]       the tool's clients of each side (e.g. A_CLIENTS= for java.net.http)
 #   A_LABEL, B_LABEL [A, B]  ROUNDS [2]  OUT [target/bench/ab.jsonl]  PORT [18080]  SCALE [1]
@@ -29,6 +30,8 @@ A_DIR=${A_DIR:-target/bench/build}
 B_DIR=${B_DIR:-target/bench/build}
 A_OPTS=${A_OPTS:-${SERVER_JAVA_OPTS:--Xmx2g}}
 B_OPTS=${B_OPTS:-${SERVER_JAVA_OPTS:--Xmx2g}}
+A_JAVA=${A_JAVA:-${SERVER_JAVA:-java}}
+B_JAVA=${B_JAVA:-${SERVER_JAVA:-java}}
 A_SETTINGS=${A_SETTINGS:-${SERVER_SETTINGS:-}}
 B_SETTINGS=${B_SETTINGS:-${SERVER_SETTINGS:-}}
 DEFAULT_CLIENTS=${CLIENTS---push-client raw --ws-client raw}
@@ -39,15 +42,15 @@ B_LABEL=${B_LABEL:-B}
 TAG="ab $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 mkdir -p "$(dirname "$OUT")"
 
-side() { # side LABEL DIR OPTS SETTINGS CLIENTS args...
-  local label=$1 dir=$2 opts=$3 settings=$4 clients=$5
-  shift 5
+side() { # side LABEL DIR OPTS SETTINGS CLIENTS JAVA args...
+  local label=$1 dir=$2 opts=$3 settings=$4 clients=$5 jvm=$6
+  shift 6
   echo "==== $SCENARIO: $label ($(uptime | sed 's/.*load average/load average/'))"
   LABEL="$TAG $label" BUILD=0 BUILD_DIR="$dir" SERVER_JAVA_OPTS="$opts" SERVER_SETTINGS="$settings" OUT="$OUT" \
-    CLIENTS="$clients" bench/run.sh "$SCENARIO" "$@" | grep -E '^(connect|push|delivered|latency|server|tool|OK|NOT OK|DEADLINE)' || true
+    SERVER_JAVA="$jvm" CLIENTS="$clients" bench/run.sh "$SCENARIO" "$@" | grep -E '^(connect|push|delivered|latency|server|tool|OK|NOT OK|DEADLINE)' || true
 }
 for _ in $(seq "$ROUNDS"); do
-  side "$A_LABEL" "$A_DIR" "$A_OPTS" "$A_SETTINGS" "$A_CLIENTS" "$@"
-  side "$B_LABEL" "$B_DIR" "$B_OPTS" "$B_SETTINGS" "$B_CLIENTS" "$@"
+  side "$A_LABEL" "$A_DIR" "$A_OPTS" "$A_SETTINGS" "$A_CLIENTS" "$A_JAVA" "$@"
+  side "$B_LABEL" "$B_DIR" "$B_OPTS" "$B_SETTINGS" "$B_CLIENTS" "$B_JAVA" "$@"
 done
 bench/ab-summary.sh "$OUT" "$TAG"

@@ -21,12 +21,17 @@
 #   PORT [18080]  OUT [target/bench/results.jsonl]  PNG [target/bench/latency-vs-rate.png] (sweep)
 #   LABEL [git short rev]  SCALE [1]  MAX_SECONDS [115 per tool run]
 #   SERVER_CPU [1]  TOOL_CPU [0]  SERVER_JAVA_OPTS [-Xmx2g]  TOOL_JAVA_OPTS [-Xmx3g]
+#   SERVER_JAVA [java] the server's JVM, e.g. /usr/lib/jvm/temurin-25-jdk-amd64/bin/java (the tool keeps the default)
 #   SERVER_SETTINGS  extra -Dwspush.* options for the server
-#   RUNNER [bench] bench = io.wspush.bench.WarServer; jettymain = io.wspush.containers.JettyMain WAR PORT
+#   RUNNER [bench] bench = io.wspush.bench.WarServer; jettymain = io.wspush.containers.JettyMain WAR PORT;
+#          fake = io.wspush.bench.FakeServer, the container's floor: one servlet and one programmatic endpoint on the
+#          same Jetty, no JAX-RS, CDI, limits or queues (the cost of the platform before wspush's own work)
 #   RATES [250 500 1000 2000 0] (sweep; 0 = unthrottled)
-#   SWEEP_WARMUP [0] (sweep) pushes sent by one unmeasured tool run before the first step, at SWEEP_WARMUP_RATE [2000]
-#          pushes/s, so that every step meets an already compiled server (60000 is a good value: a JVM on one core
-#          compiles on that core, and a paced warm-up leaves its JIT threads room that a saturating one does not)
+#   PRE_WARMUP [0] pushes sent by one unmeasured tool run (its own connections, same scenario) before the measured
+#          run, at PRE_WARMUP_RATE [2000] pushes/s, so that the measured run meets an already compiled server: a JVM
+#          pinned to one core compiles on that core, and a paced warm-up leaves its JIT threads room that a saturating
+#          one does not (e.g. PRE_WARMUP=240000: two minutes at 2,000/s). Sweep: before the first step.
+#          SWEEP_WARMUP / SWEEP_WARMUP_RATE are older names for the same, still accepted.
 #   CLIENTS [--push-client raw --ws-client raw] the tool's HTTP and WebSocket clients: the minimal raw ones cost the
 #          tool's core less per push (~3x) and per received frame (~1.7x) than java.net.http, so the server sets the
 #          pace; CLIENTS= (empty) uses java.net.http for both
@@ -50,14 +55,15 @@ MAX_SECONDS=${MAX_SECONDS:-115}
 SERVER_CPU=${SERVER_CPU:-1}
 TOOL_CPU=${TOOL_CPU:-0}
 SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:--Xmx2g}
+SERVER_JAVA=${SERVER_JAVA:-java}
 TOOL_JAVA_OPTS=${TOOL_JAVA_OPTS:--Xmx3g}
 SERVER_SETTINGS=${SERVER_SETTINGS:-}
 RUNNER=${RUNNER:-bench}
 RATES=${RATES:-250 500 1000 2000 0}
 CLIENTS=${CLIENTS---push-client raw --ws-client raw}
 BUILD=${BUILD:-1}
-SWEEP_WARMUP=${SWEEP_WARMUP:-0}
-SWEEP_WARMUP_RATE=${SWEEP_WARMUP_RATE:-2000}
+PRE_WARMUP=${PRE_WARMUP:-${SWEEP_WARMUP:-0}}
+PRE_WARMUP_RATE=${PRE_WARMUP_RATE:-${SWEEP_WARMUP_RATE:-2000}}
 BUILD_DIR=${BUILD_DIR:-target/bench/build}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
 LABEL=${LABEL:-$(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- src 2>/dev/null || echo +dirty)}
@@ -73,7 +79,7 @@ case "$SCENARIO" in
   unicast)   ARGS=(--users "$(scale 1000)" --conns 2 --pushes "$(scale 20000)" --concurrency 16 --warmup "$(scale 2000)") ;;
   users10k)  ARGS=(--users "$(scale 10000)" --conns 1 --pushes "$(scale 20000)" --concurrency 16 --warmup "$(scale 2000)") ;;
   idle)      ARGS=(--users "$(scale 10000)" --conns 1 --pushes 0 --heap --settle 5) ;;
-  broadcast) C=$(scale 5000); PER_USER_LIMIT=$((C + 100))
+  broadcast) C=$(scale 5000); PER_USER_LIMIT=$((2 * C + 100))  # room for a pre-warm-up run's closing connections
              ARGS=(--users 1 --conns "$C" --pushes 20 --concurrency 16) ;;
   hold15k)   ARGS=(--users "$(scale 15000)" --conns 1 --pushes "$(scale 30000)" --rate "$(scale 1500)" --hold 5
                    --concurrency 16) ;;
@@ -140,11 +146,12 @@ fi
 case "$RUNNER" in
   bench)     MAIN=(io.wspush.bench.WarServer "$RUN/wspush.war" "$PORT" 900) ;;
   jettymain) MAIN=(io.wspush.containers.JettyMain "$RUN/wspush.war" "$PORT") ;;
-  *) echo "RUNNER must be bench or jettymain" >&2; exit 2 ;;
+  fake)      MAIN=(io.wspush.bench.FakeServer "$PORT" "$SECRET" "$PUSH_KEY" 900) ;;
+  *) echo "RUNNER must be bench, jettymain or fake" >&2; exit 2 ;;
 esac
 LOG=target/bench/server-$SCENARIO.log
 # shellcheck disable=SC2086  # SERVER_JAVA_OPTS and SERVER_SETTINGS are word lists
-taskset -c "$SERVER_CPU" java $SERVER_JAVA_OPTS \
+taskset -c "$SERVER_CPU" "$SERVER_JAVA" $SERVER_JAVA_OPTS \
   -Dwspush.token.secret="$SECRET" -Dwspush.push.key="$PUSH_KEY" \
   -Dwspush.limit.connections-per-user="$PER_USER_LIMIT" -Dwspush.limit.connections=100000 $SERVER_SETTINGS \
   -cp "$RUN/classes$EXTRA_CP:$SERVER_CP" "${MAIN[@]}" > "$LOG" 2>&1 &
@@ -167,13 +174,19 @@ tool() {
 }
 
 RC=0
+pre_warmup() { # pre_warmup NAME LABEL args...: one unmeasured tool run that only warms the server up
+  local name=$1 label=$2
+  shift 2
+  [ "$PRE_WARMUP" -gt 0 ] || return 0
+  echo "---- warming the server up: $PRE_WARMUP unmeasured pushes at $PRE_WARMUP_RATE/s"
+  # Bounded: the time the pushes take at that rate, plus a minute for connecting.
+  tool "${ARGS[@]}" --name "$name" --label "$label" --warmup "$PRE_WARMUP" --warmup-rate "$PRE_WARMUP_RATE" \
+    --pushes 0 "$@" --max-seconds "$(awk -v n="$PRE_WARMUP" -v r="$PRE_WARMUP_RATE" 'BEGIN { print int(n / r) + 60 }')" \
+    | grep -E '^(connect|warm-up|OK|NOT OK|DEADLINE)' || RC=$?
+}
 if [ "$SCENARIO" = sweep ]; then
   SWEEP_LABEL="$LABEL sweep $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  if [ "$SWEEP_WARMUP" -gt 0 ]; then
-    echo "---- sweep: warming the server up with $SWEEP_WARMUP unmeasured pushes"
-    tool "${ARGS[@]}" --name sweep-warmup --label "$SWEEP_LABEL" --warmup "$SWEEP_WARMUP" \
-      --warmup-rate "$SWEEP_WARMUP_RATE" --pushes 0 "$@" || RC=$?
-  fi
+  pre_warmup sweep-warmup "$SWEEP_LABEL" "$@"
   for R in $RATES; do
     # About 6 s of pushing per step (10,000 pushes when unthrottled). Every step is a fresh tool JVM, so every step
     # warms up (unmeasured pushes) before measuring.
@@ -184,6 +197,7 @@ if [ "$SCENARIO" = sweep ]; then
   done
   bench/plot.sh "$OUT" "$PNG" || RC=$?
 else
+  pre_warmup "$SCENARIO-warmup" "$LABEL" "$@"
   tool "${ARGS[@]}" --name "$SCENARIO" "$@" || RC=$?
 fi
 echo "results appended to $OUT (exit $RC)"

@@ -310,15 +310,23 @@ public final class LoadTool {
         // --- idle measurements
         sleepSeconds(settle);
         long rssConnected = -1, heapConnected = -1, cpuConnected = -1, threadsConnected = -1, fdsConnected = -1;
+        long rssAfterGc = -1;
         if (server != null) {
             rssConnected = server.rssKb();
             cpuConnected = server.cpuTicks();
             threadsConnected = server.threads();
             fdsConnected = server.openFds();
-            if (heap) heapConnected = server.heapAfterGcKb();
+            if (heap) {
+                heapConnected = server.heapAfterGcKb();
+                // The RSS above still holds the handshakes' garbage; after the full GC a JVM that may shrink its
+                // heap (-XX:MaxHeapFreeRatio) gives the free pages back, and what stays is the connections' cost.
+                rssAfterGc = server.rssKb();
+            }
             log.printf(Locale.ROOT, "server idle: RSS %d -> %d KiB = %s bytes/connection%s, threads %d, fds %d, CPU %.0f ms for connecting%n",
                     rssBefore, rssConnected, perConn(rssBefore, rssConnected, connected),
-                    heap ? "; heap after GC " + heapBefore + " -> " + heapConnected + " KiB = " + perConn(heapBefore, heapConnected, connected) + " bytes/connection" : "",
+                    heap ? "; heap after GC " + heapBefore + " -> " + heapConnected + " KiB = " + perConn(heapBefore, heapConnected, connected)
+                            + " bytes/connection; RSS after that GC " + rssAfterGc + " KiB = " + perConn(rssBefore, rssAfterGc, connected)
+                            + " bytes/connection" : "",
                     threadsConnected, fdsConnected, server.ticksToMs(cpuConnected - cpuBefore));
         }
         log.printf(Locale.ROOT, "tool RSS %d KiB (%s bytes/connection)%n", self.rssKb(), connected == 0 ? "-" : Long.toString(self.rssKb() * 1024 / connected));
@@ -438,6 +446,8 @@ public final class LoadTool {
         put("server_heap_before_kb", heapBefore);
         put("server_heap_connected_kb", heapConnected);
         put("server_heap_per_conn_bytes", perConnNum(heapBefore, heapConnected, connected));
+        put("server_rss_after_gc_kb", rssAfterGc);
+        put("server_rss_after_gc_per_conn_bytes", perConnNum(rssBefore, rssAfterGc, connected));
         put("server_threads_connected", threadsConnected);
         put("server_fds_connected", fdsConnected);
         put("server_cpu_connect_ms", server == null ? -1 : round(server.ticksToMs(cpuConnected - cpuBefore), 1));
