@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole wspush test suite on a fresh machine: installs what the tests need and is missing
-# (redis-server, nginx, chromium + chromedriver from Debian), then the JavaScript unit tests and `mvn verify`
+# (redis-server, nginx, chromium + chromedriver, Node.js from Debian), then the JavaScript unit tests and `mvn verify`
 # (unit tests, end-to-end tests against the real WAR in Jetty, Tomcat and Payara, Redis and Chromium tests).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,6 +10,7 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"
   SUDO=""

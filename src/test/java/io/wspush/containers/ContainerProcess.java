@@ -430,20 +430,36 @@ public final class ContainerProcess implements RunningContainer {
      * container jars listed in the file that maven-dependency-plugin's build-classpath wrote ({@code property}
      * names it; default {@code target/containers/<defaultFile>}).
      */
-    static String childClasspath(String property, String defaultFile, Class<?> besideMain) throws IOException {
-        String f = System.getProperty(property);
-        Path file = f != null && !f.isBlank() ? Path.of(f) : containersDir().resolve(defaultFile);
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalStateException("container classpath file " + file + " is missing: run "
-                    + "`mvn generate-test-resources` (maven-dependency-plugin build-classpath) or set -D" + property);
-        }
-        String jars = Files.readString(file).strip();
+    static String childClasspath(String property, String defaultFile, Class<?> besideMain) {
         try {
+            String f = System.getProperty(property);
+            Path file = f != null && !f.isBlank() ? Path.of(f) : containersDir().resolve(defaultFile);
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalStateException("container classpath file " + file + " is missing: run "
+                        + "`mvn generate-test-resources` (maven-dependency-plugin build-classpath) or set -D" + property);
+            }
+            String jars = Files.readString(file).strip();
             Path classes = Path.of(besideMain.getProtectionDomain().getCodeSource().getLocation().toURI());
             return classes + File.pathSeparator + jars;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * Child side (JettyMain, TomcatMain, run in the container's JVM): reports a failed start and exits, with 3 when
+     * the port was taken and 1 otherwise.
+     */
+    static void exitAfterFailedStart(String who, Throwable t) {
+        t.printStackTrace();
+        boolean bind = false;
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            bind |= c instanceof java.net.BindException;
+        }
+        System.err.println("[" + who + "] start failed" + (bind ? " (port taken)" : ""));
+        System.exit(bind ? 3 : 1);
     }
 
     /** The environment variable a setting reads, as io.wspush.config.Settings#envName spells it. */

@@ -1,7 +1,5 @@
 package io.wspush.containers;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -33,13 +31,7 @@ public final class JettyContainer {
         if (!o.containerArgs.isEmpty() || !o.prebootCommands.isEmpty()) {
             throw new IllegalArgumentException("JettyMain takes no container arguments or preboot commands");
         }
-        String classpath;
-        try {
-            classpath = ContainerProcess.childClasspath(CLASSPATH_PROPERTY, "jetty.classpath",
-                    JettyContainer.class);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        String classpath = ContainerProcess.childClasspath(CLASSPATH_PROPERTY, "jetty.classpath", JettyContainer.class);
         return ContainerProcess.start(ContainerKind.JETTY, o, Duration.ofSeconds(90), Map.of(), List.of(),
                 (port, work) -> {
                     List<String> cmd = ContainerProcess.javaCommand(o, "256m", work);

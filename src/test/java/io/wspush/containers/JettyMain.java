@@ -1,6 +1,5 @@
 package io.wspush.containers;
 
-import java.net.BindException;
 import java.nio.file.Path;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.server.Server;
@@ -43,13 +42,7 @@ public final class JettyMain {
         try {
             server.start();
         } catch (Throwable t) {
-            t.printStackTrace();
-            boolean bind = false;
-            for (Throwable c = t; c != null; c = c.getCause()) {
-                bind |= c instanceof BindException;
-            }
-            System.err.println("[JettyMain] start failed" + (bind ? " (port taken)" : ""));
-            System.exit(bind ? 3 : 1);
+            ContainerProcess.exitAfterFailedStart("JettyMain", t);
         }
         System.err.println("[JettyMain] started " + war.getFileName() + " at http://127.0.0.1:"
                 + connector.getLocalPort() + "/");

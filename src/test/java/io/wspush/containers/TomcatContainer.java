@@ -1,7 +1,5 @@
 package io.wspush.containers;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -43,13 +41,7 @@ public final class TomcatContainer {
         if (!o.prebootCommands.isEmpty()) {
             throw new IllegalArgumentException("preboot commands are for Payara");
         }
-        String classpath;
-        try {
-            classpath = ContainerProcess.childClasspath(CLASSPATH_PROPERTY, "tomcat.classpath",
-                    TomcatContainer.class);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        String classpath = ContainerProcess.childClasspath(CLASSPATH_PROPERTY, "tomcat.classpath", TomcatContainer.class);
         Map<String, String> env = new LinkedHashMap<>();
         o.settings.forEach((k, v) -> env.put(ContainerProcess.envName(k), v));
         return ContainerProcess.start(ContainerKind.TOMCAT, o, Duration.ofSeconds(90), env, List.of(),

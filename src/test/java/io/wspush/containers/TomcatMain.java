@@ -1,6 +1,5 @@
 package io.wspush.containers;
 
-import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.logging.LogManager;
@@ -87,13 +86,7 @@ public final class TomcatMain {
         try {
             tomcat.start();
         } catch (Throwable t) {
-            t.printStackTrace();
-            boolean bind = false;
-            for (Throwable c = t; c != null; c = c.getCause()) {
-                bind |= c instanceof BindException;
-            }
-            System.err.println("[TomcatMain] start failed" + (bind ? " (port taken)" : ""));
-            System.exit(bind ? 3 : 1);
+            ContainerProcess.exitAfterFailedStart("TomcatMain", t);
         }
         if (context.getState() != LifecycleState.STARTED) {
             System.err.println("[TomcatMain] webapp did not start: state " + context.getState());
