@@ -10,7 +10,7 @@ const LOCAL_TIMEOUT_CODE = 4000; // close code the client uses when it gives up 
 
 /**
  * Events: `state` {state, attempt, delayMs, code, reason}, `message` {message, event, ts},
- * `error` {code, reason, error}. See README-client.md.
+ * `error` {code, reason, error}. See docs/CLIENT.md.
  */
 export class WspushClient extends EventTarget {
   #url;

@@ -1,8 +1,11 @@
 package io.wspush.admin;
 
+import io.wspush.auth.Keys;
 import io.wspush.json.FlatJson;
 import io.wspush.node.Node;
-import io.wspush.web.Json;
+import io.wspush.registry.SessionRegistry;
+import io.wspush.rest.BoundedBody;
+import io.wspush.rest.JsonResponses;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -15,9 +18,8 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
 /**
@@ -34,55 +36,41 @@ public class AdminResource {
     @Inject
     Node node;
 
+    @Inject
+    Keys keys;
+
+    @Inject
+    SessionRegistry registry;
+
     /** How many connections the user has on this node (0 when none): "is this user online here?" */
     @GET
     @Path("/users/{userId}")
     @Produces(MediaType.APPLICATION_JSON)
     public Response user(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @PathParam("userId") String userId) {
-        if (!node.adminAllowed(authorization)) return Json.unauthorized();
-        return Json.ok(Json.object().add("userId", userId).add("connections", node.registry().connections(userId).length));
+        if (!keys.admin().accepts(authorization)) return JsonResponses.unauthorized();
+        return JsonResponses.ok(JsonResponses.object().add("userId", userId)
+                .add("connections", registry.connections(userId).length));
     }
 
     @POST
     @Path("/disconnect")
     @Produces(MediaType.APPLICATION_JSON)
-    public Response disconnect(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, InputStream body) {
-        if (!node.adminAllowed(authorization)) return Json.unauthorized();
-        FlatJson.Result r = FlatJson.parse(new InputStreamReader(new LimitedStream(body, MAX_BODY),
-                StandardCharsets.UTF_8), Set.of("userId"));
-        if (!r.ok()) return Json.error(400, "bad_request", r.error());
+    public Response disconnect(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+                               @HeaderParam(HttpHeaders.CONTENT_LENGTH) String contentLength,
+                               InputStream body) throws IOException {
+        if (!keys.admin().accepts(authorization)) return JsonResponses.unauthorized();
+        byte[] bytes = BoundedBody.read(contentLength, body, MAX_BODY);
+        if (bytes == null) {
+            return JsonResponses.error(413, "payload_too_large", "body is larger than " + MAX_BODY + " bytes");
+        }
+        FlatJson.Result r = FlatJson.parse(bytes, Set.of("userId"));
+        if (!r.ok()) return JsonResponses.error(400, "bad_request", r.error());
         String userId = r.get("userId");
-        if (userId == null || userId.isEmpty()) return Json.error(400, "bad_request", "userId is required");
+        if (userId == null || userId.isEmpty()) return JsonResponses.error(400, "bad_request", "userId is required");
         try {
-            return Json.ok(Json.object().add("disconnected", node.disconnect(userId)));
+            return JsonResponses.ok(JsonResponses.object().add("disconnected", node.disconnect(userId)));
         } catch (IllegalStateException stopping) {
-            return Json.error(503, "unavailable", "wspush is shutting down");
-        }
-    }
-
-    /** Stops reading after {@code max} bytes, so a huge admin body cannot tie up memory. */
-    private static final class LimitedStream extends java.io.FilterInputStream {
-        private int left;
-
-        LimitedStream(InputStream in, int max) {
-            super(in);
-            this.left = max;
-        }
-
-        @Override
-        public int read() throws java.io.IOException {
-            if (left <= 0) return -1;
-            int b = super.read();
-            if (b >= 0) left--;
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws java.io.IOException {
-            if (left <= 0) return -1;
-            int n = super.read(b, off, Math.min(len, left));
-            if (n > 0) left -= n;
-            return n;
+            return JsonResponses.error(503, "unavailable", "wspush is shutting down");
         }
     }
 }

@@ -1,7 +1,9 @@
 package io.wspush.admin;
 
+import io.wspush.config.Config;
 import io.wspush.node.Node;
-import io.wspush.web.Json;
+import io.wspush.registry.SessionRegistry;
+import io.wspush.rest.JsonResponses;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -21,19 +23,26 @@ public class HealthResource {
     @Inject
     Node node;
 
+    @Inject
+    Config config;
+
+    @Inject
+    SessionRegistry registry;
+
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Response health() {
         Node.State state = node.state();
         if (state != Node.State.RUNNING) {
-            return Json.status(503, Json.object().add("status", state == Node.State.STARTING ? "starting" : "stopping"));
+            return JsonResponses.status(503, JsonResponses.object()
+                    .add("status", state == Node.State.STARTING ? "starting" : "stopping"));
         }
         String problem = node.problem();
-        var body = Json.object().add("status", problem == null ? "ready" : "degraded");
+        var body = JsonResponses.object().add("status", problem == null ? "ready" : "degraded");
         if (problem != null) body.add("reason", problem);
-        body.add("broker", node.config().broker())
-                .add("connections", node.registry().openCount())
-                .add("users", node.registry().userCount());
-        return Json.ok(body);
+        body.add("broker", config.broker())
+                .add("connections", registry.openCount())
+                .add("users", registry.userCount());
+        return JsonResponses.ok(body);
     }
 }

@@ -1,7 +1,8 @@
 package io.wspush.admin;
 
-import io.wspush.node.Node;
-import io.wspush.web.Json;
+import io.wspush.auth.Keys;
+import io.wspush.metrics.PushMetrics;
+import io.wspush.rest.JsonResponses;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -16,11 +17,14 @@ import jakarta.ws.rs.core.Response;
 public class MetricsResource {
 
     @Inject
-    Node node;
+    Keys keys;
+
+    @Inject
+    PushMetrics metrics;
 
     @GET
     public Response metrics(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
-        if (!node.metricsAllowed(authorization)) return Json.unauthorized();
-        return Response.ok(node.metrics().scrape(), "text/plain; version=0.0.4; charset=utf-8").build();
+        if (!keys.metrics().accepts(authorization)) return JsonResponses.unauthorized();
+        return Response.ok(metrics.scrape(), "text/plain; version=0.0.4; charset=utf-8").build();
     }
 }

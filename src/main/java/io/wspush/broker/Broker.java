@@ -1,6 +1,6 @@
 package io.wspush.broker;
 
-import io.wspush.push.Delivery;
+import io.wspush.protocol.Delivery;
 
 /**
  * Carries pushes and operator disconnects to every node that holds the user. One implementation per file:
@@ -35,8 +35,6 @@ public interface Broker extends AutoCloseable {
     /** This node no longer holds any connection of the user. */
     default void userLeft(String userId) {
     }
-
-    String name();
 
     /** Null when healthy, otherwise why not (for /health and logs). */
     String problem();

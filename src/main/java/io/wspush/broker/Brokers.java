@@ -3,16 +3,19 @@ package io.wspush.broker;
 import io.wspush.config.Config;
 import io.wspush.metrics.PushMetrics;
 
+import java.util.concurrent.ThreadFactory;
+
 /** Picks the broker named by {@code wspush.broker}. */
 public final class Brokers {
 
     private Brokers() {
     }
 
-    public static Broker create(Config config, PushMetrics metrics) {
+    /** @param threads makes the broker's own threads (the node's, so every wspush thread is made in one place) */
+    public static Broker create(Config config, PushMetrics metrics, ThreadFactory threads) {
         return switch (config.broker()) {
             case "memory" -> new MemoryBroker();
-            case "redis" -> new RedisBroker(config, metrics);
+            case "redis" -> new RedisBroker(config, metrics, threads);
             default -> throw new IllegalStateException("wspush.broker must be 'memory' or 'redis', got '"
                     + config.broker() + "'");
         };

@@ -1,6 +1,6 @@
 package io.wspush.broker;
 
-import io.wspush.push.Delivery;
+import io.wspush.protocol.Delivery;
 
 /** Single node: a push reaches this node's connections and nothing else. */
 public final class MemoryBroker implements Broker {
@@ -20,11 +20,6 @@ public final class MemoryBroker implements Broker {
     @Override
     public int disconnect(String userId, long revokedAtEpochMillis) {
         return local.disconnectLocally(userId, revokedAtEpochMillis);
-    }
-
-    @Override
-    public String name() {
-        return "memory";
     }
 
     @Override

@@ -1,8 +1,8 @@
 package io.wspush.broker;
 
-import io.wspush.push.Delivery;
+import io.wspush.json.Jsonp;
+import io.wspush.protocol.Delivery;
 import jakarta.json.JsonException;
-import jakarta.json.spi.JsonProvider;
 import jakarta.json.stream.JsonGenerator;
 import jakarta.json.stream.JsonParser;
 import jakarta.json.stream.JsonParser.Event;
@@ -27,9 +27,6 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
 
     static final int VERSION = 1;
 
-    /** Looked up once, on the thread that first uses the class (the web application's, see RedisBroker.start). */
-    private static final JsonProvider JSON = JsonProvider.provider();
-
     public static RedisPayload push(String origin, Delivery d) {
         return new RedisPayload(Kind.PUSH, origin, d.userId, d.event, d.message, d.acceptedAtMillis);
     }
@@ -44,7 +41,7 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
 
     public String encode() {
         StringWriter w = new StringWriter(64 + (message == null ? 0 : message.length()) + userId.length());
-        try (JsonGenerator g = JSON.createGenerator(w)) {
+        try (JsonGenerator g = Jsonp.GENERATORS.createGenerator(w)) {
             g.writeStartObject().write("v", VERSION)
                     .write("k", kind == Kind.PUSH ? "push" : "disconnect")
                     .write("o", origin)
@@ -65,7 +62,7 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
         String k = null, o = null, u = null, e = null, m = null;
         Long t = null;
         Long v = null;
-        try (JsonParser p = JSON.createParser(new StringReader(text))) {
+        try (JsonParser p = Jsonp.PARSERS.createParser(new StringReader(text))) {
             if (!p.hasNext() || p.next() != Event.START_OBJECT) throw new IllegalArgumentException("not a JSON object");
             for (Event ev = p.next(); ev != Event.END_OBJECT; ev = p.next()) {
                 String key = p.getString();

@@ -78,14 +78,6 @@ public final class Settings {
         return Duration.ofNanos((long) (s * 1_000_000_000L));
     }
 
-    public boolean flag(String name, boolean dflt) {
-        String v = raw(name);
-        if (v == null) return dflt;
-        if (v.equalsIgnoreCase("true") || v.equals("1") || v.equalsIgnoreCase("yes")) return true;
-        if (v.equalsIgnoreCase("false") || v.equals("0") || v.equalsIgnoreCase("no")) return false;
-        throw new IllegalStateException("wspush." + name + " must be true or false, got '" + v + "'");
-    }
-
     public List<String> list(String name, String dflt) {
         String v = string(name, dflt);
         return Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();

@@ -1,25 +1,26 @@
 package io.wspush.endpoint;
 
-import io.wspush.node.Node;
+import io.wspush.node.SocketEvents;
 import jakarta.enterprise.inject.spi.CDI;
-import jakarta.websocket.HandshakeResponse;
-import jakarta.websocket.server.HandshakeRequest;
 import jakarta.websocket.server.ServerEndpointConfig;
 
 /**
- * Creates endpoint instances wired to the application's CDI beans. Asking CDI ourselves is what works on Jetty,
- * Tomcat and Payara alike: servlet containers with Weld leave {@code @Inject} fields of endpoints null.
+ * Creates endpoint instances wired to the node's socket side. Asking CDI ourselves is what works on Jetty, Tomcat and
+ * Payara alike: servlet containers with Weld leave {@code @Inject} fields of endpoints null.
  */
 public class EndpointConfigurator extends ServerEndpointConfig.Configurator {
 
-    private volatile Node node;
+    private volatile SocketEvents sockets;
 
-    private Node node() {
-        Node n = node;
-        if (n == null) {
-            node = n = Node.real(CDI.current().select(Node.class).get());
-        }
-        return n;
+    /** The running node's socket side (a plain object, produced by the node: no proxy on the socket path). */
+    static SocketEvents lookup() {
+        return CDI.current().select(SocketEvents.class).get();
+    }
+
+    private SocketEvents sockets() {
+        SocketEvents s = sockets;
+        if (s == null) sockets = s = lookup();
+        return s;
     }
 
     @Override
@@ -27,16 +28,11 @@ public class EndpointConfigurator extends ServerEndpointConfig.Configurator {
         if (endpointClass != PushEndpoint.class) {
             throw new InstantiationException("unexpected endpoint " + endpointClass);
         }
-        return endpointClass.cast(new PushEndpoint(node()));
+        return endpointClass.cast(new PushEndpoint(sockets()));
     }
 
     @Override
     public boolean checkOrigin(String originHeaderValue) {
-        return node().originAllowed(originHeaderValue);
-    }
-
-    @Override
-    public void modifyHandshake(ServerEndpointConfig sec, HandshakeRequest request, HandshakeResponse response) {
-        super.modifyHandshake(sec, request, response);
+        return sockets().originAllowed(originHeaderValue);
     }
 }

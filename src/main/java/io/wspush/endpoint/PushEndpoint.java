@@ -1,8 +1,8 @@
 package io.wspush.endpoint;
 
-import io.wspush.node.Node;
-import io.wspush.session.Connection;
-import io.wspush.session.Disconnect;
+import io.wspush.connection.Connection;
+import io.wspush.node.SocketEvents;
+import io.wspush.protocol.Envelopes;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.OnClose;
@@ -17,36 +17,36 @@ import java.nio.ByteBuffer;
 
 /**
  * {@code /ws}: browsers connect here, register with their first text frame, then receive pushes. The endpoint
- * only translates container callbacks; {@link Node} decides what they mean.
+ * only translates container callbacks; the node's {@link SocketEvents} decides what they mean.
  */
-@ServerEndpoint(value = "/ws", subprotocols = {Connection.SUBPROTOCOL_V1}, configurator = EndpointConfigurator.class)
+@ServerEndpoint(value = "/ws", subprotocols = {Envelopes.SUBPROTOCOL}, configurator = EndpointConfigurator.class)
 public class PushEndpoint {
 
-    private final Node node;
+    private final SocketEvents sockets;
     private Connection connection;
 
-    /** For containers that insist on a no-argument constructor; the configurator passes the node instead. */
+    /** For containers that insist on a no-argument constructor; the configurator passes the socket side instead. */
     public PushEndpoint() {
-        this(Node.real(jakarta.enterprise.inject.spi.CDI.current().select(Node.class).get()));
+        this(EndpointConfigurator.lookup());
     }
 
-    public PushEndpoint(Node node) {
-        this.node = node;
+    public PushEndpoint(SocketEvents sockets) {
+        this.sockets = sockets;
     }
 
     @OnOpen
     public void open(Session session, EndpointConfig config) {
-        connection = node.open(session);
+        connection = sockets.open(session);
     }
 
     @OnMessage
     public void text(String text) {
-        if (connection != null) node.text(connection, text);
+        if (connection != null) sockets.text(connection, text);
     }
 
     @OnMessage
     public void binary(ByteBuffer data) {
-        if (connection != null) connection.close(Disconnect.BINARY);
+        if (connection != null) sockets.binary(connection);
     }
 
     @OnMessage
@@ -56,11 +56,11 @@ public class PushEndpoint {
 
     @OnClose
     public void close(Session session, CloseReason reason) {
-        if (connection != null) node.closed(connection, reason);
+        if (connection != null) sockets.closed(connection, reason);
     }
 
     @OnError
     public void error(Session session, Throwable error) {
-        if (connection != null) node.failed(connection, error);
+        if (connection != null) sockets.failed(connection, error);
     }
 }

@@ -1,10 +1,8 @@
 package io.wspush.json;
 
-import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.stream.JsonParser;
 import jakarta.json.stream.JsonParser.Event;
-import jakarta.json.stream.JsonParserFactory;
 import jakarta.json.stream.JsonParsingException;
 
 import java.io.ByteArrayInputStream;
@@ -21,12 +19,6 @@ import java.util.Set;
  */
 public final class FlatJson {
 
-    /**
-     * Created once: {@code Json.createParser} looks the JSON-P provider up with a {@code ServiceLoader} scan of the
-     * web application's jars on every call, and a fresh provider also means fresh parse buffers every time.
-     */
-    private static final JsonParserFactory PARSERS = Json.createParserFactory(Map.of());
-
     /** Either the string members found (JSON null counts as absent), or why the text is not acceptable. */
     public record Result(Map<String, String> fields, String error) {
         public String get(String name) {
@@ -42,7 +34,7 @@ public final class FlatJson {
     }
 
     public static Result parse(Reader in, Set<String> stringMembers) {
-        try (JsonParser p = PARSERS.createParser(in)) {
+        try (JsonParser p = Jsonp.PARSERS.createParser(in)) {
             return parse(p, stringMembers);
         } catch (JsonException e) {
             return error("malformed JSON"); // thrown by close()
@@ -51,7 +43,7 @@ public final class FlatJson {
 
     /** The same for UTF-8 bytes (a request body), without copying them into a String first. */
     public static Result parse(byte[] utf8, Set<String> stringMembers) {
-        try (JsonParser p = PARSERS.createParser(new ByteArrayInputStream(utf8), StandardCharsets.UTF_8)) {
+        try (JsonParser p = Jsonp.PARSERS.createParser(new ByteArrayInputStream(utf8), StandardCharsets.UTF_8)) {
             return parse(p, stringMembers);
         } catch (JsonException e) {
             return error("malformed JSON");

@@ -16,9 +16,10 @@ public class NodeLifecycle implements ServletContextListener {
     @Override
     public void contextInitialized(ServletContextEvent sce) {
         Config config = Config.from(Settings.load(sce.getServletContext()::getInitParameter));
-        node = Node.real(CDI.current().select(Node.class).get());
+        node = Node.unproxied(CDI.current().select(Node.class).get());
         node.start(config);
-        sce.getServletContext().setAttribute(Node.class.getName(), node);
+        // Servlet filters (the demo guard) read the settings from here: filters are not CDI-injected on every container.
+        sce.getServletContext().setAttribute(Config.class.getName(), config);
     }
 
     @Override

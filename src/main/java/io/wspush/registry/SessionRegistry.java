@@ -1,7 +1,6 @@
 package io.wspush.registry;
 
-import io.wspush.session.Connection;
-import jakarta.enterprise.context.ApplicationScoped;
+import io.wspush.connection.Connection;
 
 import java.util.Arrays;
 import java.util.Collection;
@@ -14,8 +13,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Who is connected: every open connection, and the registered ones by userId. Reads (one per push) are a map
  * lookup returning an immutable array; writes (connect, register, close) copy that user's small array. An
  * empty user is removed at once, so the registry never holds a closed connection or a user without one.
+ *
+ * <p>The application-scoped CDI bean of this type is the node's own registry ({@code Node} produces it), so the
+ * endpoint's registrations and the resources' counts see one registry.
  */
-@ApplicationScoped
 public class SessionRegistry {
 
     private static final Connection[] NONE = new Connection[0];
@@ -25,11 +26,6 @@ public class SessionRegistry {
     private final ConcurrentHashMap<String, Connection[]> byUser = new ConcurrentHashMap<>();
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger registered = new AtomicInteger();
-
-    /** The instance behind the CDI proxy (see {@code Node.real}). */
-    public void unwrap(java.util.function.Consumer<SessionRegistry> receiver) {
-        receiver.accept(this);
-    }
 
     /** Counts a newly opened connection; false when the node already holds {@code max}. */
     public boolean open(Connection c, int max) {
@@ -110,10 +106,6 @@ public class SessionRegistry {
 
     public int userCount() {
         return byUser.size();
-    }
-
-    public Set<String> users() {
-        return Collections.unmodifiableSet(byUser.keySet());
     }
 
     private static int indexOf(Connection[] a, Connection c) {

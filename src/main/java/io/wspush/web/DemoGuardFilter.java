@@ -1,6 +1,6 @@
 package io.wspush.web;
 
-import io.wspush.node.Node;
+import io.wspush.config.Config;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpFilter;
@@ -40,11 +40,11 @@ public class DemoGuardFilter extends HttpFilter {
         chain.doFilter(req, res);
     }
 
-    /** Looks at the node; remembers the answer once the node is there (it is set when the application starts). */
+    /** Looks at the settings; remembers the answer once they are there (set when the application starts). */
     private boolean demoMode() {
-        Node node = (Node) getServletContext().getAttribute(Node.class.getName());
-        if (node == null || node.config() == null) return false;
-        boolean d = node.config().demo();
+        Config config = (Config) getServletContext().getAttribute(Config.class.getName());
+        if (config == null) return false;
+        boolean d = config.demo();
         demo = d;
         return d;
     }

@@ -1,7 +1,8 @@
 package io.wspush.web;
 
+import io.wspush.auth.TokenVerifier;
 import io.wspush.config.Config;
-import io.wspush.node.Node;
+import io.wspush.rest.JsonResponses;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -22,19 +23,22 @@ public class DemoResource {
     static final Duration TOKEN_TTL = Duration.ofHours(1);
 
     @Inject
-    Node node;
+    Config config;
+
+    @Inject
+    TokenVerifier tokens;
 
     @GET
     @Path("/token")
     @Produces(MediaType.APPLICATION_JSON)
     public Response token(@QueryParam("userId") String userId) {
-        if (!node.config().demo()) throw new NotFoundException();
+        if (!config.demo()) throw new NotFoundException();
         if (userId == null || userId.isBlank() || userId.length() > 128) {
-            return Json.error(400, "bad_request", "userId is required (1 to 128 characters)");
+            return JsonResponses.error(400, "bad_request", "userId is required (1 to 128 characters)");
         }
-        String token = node.tokens().issue(userId, TOKEN_TTL);
+        String token = tokens.issue(userId, TOKEN_TTL);
         long expiresAt = System.currentTimeMillis() / 1000 + TOKEN_TTL.toSeconds();
-        return Json.ok(Json.object().add("token", token).add("userId", userId).add("expiresAt", expiresAt)
+        return JsonResponses.ok(JsonResponses.object().add("token", token).add("userId", userId).add("expiresAt", expiresAt)
                 .add("pushKey", Config.DEMO_PUSH_KEY));
     }
 }

@@ -1,6 +1,7 @@
 package io.wspush.broker;
 
-import io.wspush.endpoint.Awaiting;
+import io.wspush.testing.RedisProcess;
+import io.wspush.testing.Awaiting;
 import io.wspush.testing.Http;
 import io.wspush.testing.Poll;
 import io.wspush.testing.TestServer;
@@ -339,7 +340,8 @@ class RedisBrokerIT {
         TestServer d = b;
         TestServer e = null;
         List<WsClient> clients = new ArrayList<>();
-        Logger brokerLog = Logger.getLogger(RedisBroker.class.getName());
+        // The broker package: RedisBroker, and RedisLink which reports the link's state changes.
+        Logger brokerLog = Logger.getLogger(RedisBroker.class.getPackageName());
         Warnings warnings = new Warnings();
         try {
             assertEquals("ready", status(c));

@@ -1,6 +1,6 @@
 package io.wspush.broker;
 
-import io.wspush.push.Delivery;
+import io.wspush.protocol.Delivery;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

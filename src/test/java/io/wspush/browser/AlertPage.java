@@ -9,7 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
-/** The WAR's start page (index.html) as a user sees it: ids from README-client.md, "The demo page". */
+/** The WAR's start page (index.html) as a user sees it: ids from docs/CLIENT.md, "The demo page". */
 final class AlertPage {
 
     static final Duration WAIT = Duration.ofSeconds(10);

@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * An application that uses wspush the way README-client.md describes for pages on another origin: it serves its
+ * An application that uses wspush the way docs/CLIENT.md describes for pages on another origin: it serves its
  * own copy of {@code wspush-client.js} (taken from the wspush deployment under test), passes the {@code url} of
  * wspush's endpoint, and issues push tokens from its own {@code /api/push-token}, which the test controls: a token
  * string, or {@code null} for "signed out" (401).

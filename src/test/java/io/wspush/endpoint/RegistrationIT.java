@@ -1,5 +1,6 @@
 package io.wspush.endpoint;
 
+import io.wspush.testing.Awaiting;
 import io.wspush.testing.Http;
 import io.wspush.testing.TestServer;
 import io.wspush.testing.Tokens;

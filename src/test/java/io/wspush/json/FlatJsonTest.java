@@ -1,6 +1,6 @@
 package io.wspush.json;
 
-import io.wspush.endpoint.RegistrationFrame;
+import io.wspush.protocol.RegistrationFrame;
 import io.wspush.push.PushRequest;
 import org.junit.jupiter.api.Test;
 

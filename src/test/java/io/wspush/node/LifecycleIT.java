@@ -1,6 +1,6 @@
 package io.wspush.node;
 
-import io.wspush.endpoint.Awaiting;
+import io.wspush.testing.Awaiting;
 import io.wspush.testing.Http;
 import io.wspush.testing.TestServer;
 import io.wspush.testing.Tokens;

@@ -1,7 +1,7 @@
 package io.wspush.registry;
 
-import io.wspush.session.Connection;
-import io.wspush.session.FakeSession;
+import io.wspush.connection.Connection;
+import io.wspush.testing.FakeSession;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -1,19 +1,14 @@
-package io.wspush.web;
+package io.wspush.rest;
 
-import jakarta.json.JsonBuilderFactory;
+import io.wspush.json.Jsonp;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
-import java.util.Map;
-
 /** JSON responses, built with JSON-P so no entity provider is needed and the bytes are the same everywhere. */
-public final class Json {
+public final class JsonResponses {
 
-    /** Created once: {@code jakarta.json.Json.createObjectBuilder()} runs a ServiceLoader lookup on every call. */
-    private static final JsonBuilderFactory BUILDERS = jakarta.json.Json.createBuilderFactory(Map.of());
-
-    private Json() {
+    private JsonResponses() {
     }
 
     public static Response ok(JsonObjectBuilder body) {
@@ -30,7 +25,7 @@ public final class Json {
     }
 
     public static JsonObjectBuilder object() {
-        return BUILDERS.createObjectBuilder();
+        return Jsonp.BUILDERS.createObjectBuilder();
     }
 
     /** Every error body: {@code {"error":"<code>","message":"<readable text>"}}. */

@@ -1,19 +1,10 @@
-package io.wspush.push;
-
-import jakarta.json.Json;
-import jakarta.json.stream.JsonGenerator;
-import jakarta.json.stream.JsonGeneratorFactory;
-
-import java.io.StringWriter;
-import java.util.Map;
+package io.wspush.protocol;
 
 /**
  * One pushed message on its way to a user's connections. Its frames are encoded once and shared by every
  * recipient: plain clients get {@link #message}, {@code wspush.v1} clients the envelope.
  */
 public final class Delivery {
-
-    private static final JsonGeneratorFactory JSON = Json.createGeneratorFactory(Map.of());
 
     public final String userId;
     public final String event;      // null: no event
@@ -33,18 +24,14 @@ public final class Delivery {
         return event == null || connectionEvent == null || event.equals(connectionEvent);
     }
 
+    /** The frame a connection receives: the bare message for plain clients, the envelope for {@code wspush.v1}. */
+    public String frame(boolean v1) {
+        return v1 ? envelope() : message;
+    }
+
     public String envelope() {
         String e = envelope;
-        if (e == null) {
-            StringWriter w = new StringWriter(message.length() + 64);
-            try (JsonGenerator g = JSON.createGenerator(w)) {
-                g.writeStartObject().write("type", "message");
-                if (event == null) g.writeNull("event");
-                else g.write("event", event);
-                g.write("message", message).write("ts", acceptedAtMillis).writeEnd();
-            }
-            envelope = e = w.toString();
-        }
+        if (e == null) envelope = e = Envelopes.message(this);
         return e;
     }
 }

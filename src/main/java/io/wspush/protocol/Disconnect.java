@@ -1,10 +1,10 @@
-package io.wspush.session;
+package io.wspush.protocol;
 
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.CloseReason.CloseCode;
 import jakarta.websocket.CloseReason.CloseCodes;
 
-/** Every close code wspush sends, in one place (docs/PROTOCOL.md lists them for client authors). */
+/** Every close code wspush sends, with its reason, in one place (docs/PROTOCOL.md lists them for client authors). */
 public final class Disconnect {
 
     public static final CloseReason NORMAL = of(CloseCodes.NORMAL_CLOSURE, "normal closure");

@@ -1,5 +1,7 @@
-package io.wspush.session;
+package io.wspush.testing;
 
+import io.wspush.connection.ConnectionWriter;
+import io.wspush.connection.Connection;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.RemoteEndpoint;
 import jakarta.websocket.SendHandler;
@@ -105,6 +107,6 @@ public final class FakeSession {
     }
 
     public static Connection connection() {
-        return new Connection(new FakeSession(null).session, new Owner(), new Connection.Limits(100, 1 << 20));
+        return new Connection(new FakeSession(null).session, new Owner(), new ConnectionWriter.Limits(100, 1 << 20));
     }
 }

@@ -1,9 +1,11 @@
-package io.wspush.web;
+package io.wspush;
 
 import io.wspush.admin.AdminResource;
 import io.wspush.admin.HealthResource;
 import io.wspush.admin.MetricsResource;
 import io.wspush.push.PushResource;
+import io.wspush.rest.ErrorMapper;
+import io.wspush.web.DemoResource;
 import jakarta.ws.rs.core.Application;
 
 import java.util.Set;

@@ -1,4 +1,4 @@
-package io.wspush.endpoint;
+package io.wspush.testing;
 
 import io.wspush.testing.Http;
 import io.wspush.testing.Poll;

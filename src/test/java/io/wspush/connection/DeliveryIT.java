@@ -1,6 +1,6 @@
-package io.wspush.session;
+package io.wspush.connection;
 
-import io.wspush.endpoint.Awaiting;
+import io.wspush.testing.Awaiting;
 import io.wspush.testing.Http;
 import io.wspush.testing.Poll;
 import io.wspush.testing.RawWebSocket;

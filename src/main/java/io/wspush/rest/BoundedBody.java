@@ -1,17 +1,17 @@
-package io.wspush.push;
+package io.wspush.rest;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
 
 /** Reads a request body of at most {@code max} bytes, refusing early when Content-Length already says more. */
-final class BoundedBody {
+public final class BoundedBody {
 
     private BoundedBody() {
     }
 
     /** @return the body, or null when it is larger than {@code max} */
-    static byte[] read(String contentLength, InputStream in, int max) throws IOException {
+    public static byte[] read(String contentLength, InputStream in, int max) throws IOException {
         int expected = 256;
         if (contentLength != null) {
             try {

@@ -1,4 +1,4 @@
-package io.wspush.web;
+package io.wspush.rest;
 
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
@@ -32,13 +32,13 @@ public class ErrorMapper implements ExceptionMapper<Throwable> {
                 default -> Response.Status.fromStatusCode(status) == null ? "error"
                         : Response.Status.fromStatusCode(status).getReasonPhrase();
             };
-            Response json = Json.error(status, code(status), text);
+            Response json = JsonResponses.error(status, code(status), text);
             Response.ResponseBuilder b = Response.fromResponse(json);
             if (!r.getAllowedMethods().isEmpty()) b.allow(r.getAllowedMethods());
             return b.build();
         }
         LOG.log(Level.WARNING, "unexpected error", t);
-        return Json.error(500, "internal_error", "internal error");
+        return JsonResponses.error(500, "internal_error", "internal error");
     }
 
     private static String code(int status) {

@@ -1,4 +1,4 @@
-package io.wspush.broker;
+package io.wspush.testing;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;

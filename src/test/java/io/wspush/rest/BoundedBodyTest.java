@@ -1,4 +1,4 @@
-package io.wspush.push;
+package io.wspush.rest;
 
 import org.junit.jupiter.api.Test;
 

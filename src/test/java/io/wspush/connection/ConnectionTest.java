@@ -1,6 +1,9 @@
-package io.wspush.session;
+package io.wspush.connection;
 
-import io.wspush.push.Delivery;
+import io.wspush.protocol.Envelopes;
+import io.wspush.protocol.Disconnect;
+import io.wspush.testing.FakeSession;
+import io.wspush.protocol.Delivery;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -24,7 +27,7 @@ class ConnectionTest {
     void inlineCompletionsDrainAHugeQueueWithoutRecursing() {
         FakeSession fs = new FakeSession(null);
         FakeSession.Owner owner = new FakeSession.Owner();
-        Connection c = new Connection(fs.session, owner, new Connection.Limits(1_000_000, 1L << 40));
+        Connection c = new Connection(fs.session, owner, new ConnectionWriter.Limits(1_000_000, 1L << 40));
         fs.completeInline = false;
         c.send(d("first")); // held: everything after it queues
         for (int i = 0; i < 100_000; i++) assertTrue(c.send(d("m" + i)));
@@ -39,7 +42,7 @@ class ConnectionTest {
     @Test
     void concurrentSendersNeverOverlapAndLoseNothing() throws Exception {
         FakeSession fs = new FakeSession(null);
-        Connection c = new Connection(fs.session, new FakeSession.Owner(), new Connection.Limits(1_000_000, 1L << 40));
+        Connection c = new Connection(fs.session, new FakeSession.Owner(), new ConnectionWriter.Limits(1_000_000, 1L << 40));
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<?>> jobs = new ArrayList<>();
         for (int t = 0; t < 8; t++) {
@@ -64,7 +67,7 @@ class ConnectionTest {
     void overflowClosesWithSlowConsumerAndDropsTheQueue() {
         FakeSession fs = new FakeSession(null);
         FakeSession.Owner owner = new FakeSession.Owner();
-        Connection c = new Connection(fs.session, owner, new Connection.Limits(3, 1L << 40));
+        Connection c = new Connection(fs.session, owner, new ConnectionWriter.Limits(3, 1L << 40));
         fs.completeInline = false;
         assertTrue(c.send(d("in flight")));
         assertTrue(c.send(d("q1")));
@@ -82,7 +85,7 @@ class ConnectionTest {
     @Test
     void byteLimitCountsCharacters() {
         FakeSession fs = new FakeSession(null);
-        Connection c = new Connection(fs.session, new FakeSession.Owner(), new Connection.Limits(1000, 10));
+        Connection c = new Connection(fs.session, new FakeSession.Owner(), new ConnectionWriter.Limits(1000, 10));
         fs.completeInline = false;
         assertTrue(c.send(d("0123456789"))); // taken at once: in flight, not queued
         assertTrue(c.send(d("0123456789")));
@@ -93,10 +96,10 @@ class ConnectionTest {
     @Test
     void v1ClientsGetTheEnvelopeAndPlainClientsTheMessage() {
         FakeSession plain = new FakeSession(null);
-        FakeSession v1 = new FakeSession(Connection.SUBPROTOCOL_V1);
+        FakeSession v1 = new FakeSession(Envelopes.SUBPROTOCOL);
         Delivery delivery = new Delivery("u", "news", "he said \"hi\"", 42L);
-        new Connection(plain.session, new FakeSession.Owner(), new Connection.Limits(10, 1000)).send(delivery);
-        new Connection(v1.session, new FakeSession.Owner(), new Connection.Limits(10, 1000)).send(delivery);
+        new Connection(plain.session, new FakeSession.Owner(), new ConnectionWriter.Limits(10, 1000)).send(delivery);
+        new Connection(v1.session, new FakeSession.Owner(), new ConnectionWriter.Limits(10, 1000)).send(delivery);
         assertEquals("he said \"hi\"", plain.sent.get(0));
         assertEquals("{\"type\":\"message\",\"event\":\"news\",\"message\":\"he said \\\"hi\\\"\",\"ts\":42}", v1.sent.get(0));
     }
@@ -104,7 +107,7 @@ class ConnectionTest {
     @Test
     void pingsTravelInOrderWithFrames() {
         FakeSession fs = new FakeSession(null);
-        Connection c = new Connection(fs.session, new FakeSession.Owner(), new Connection.Limits(10, 1000));
+        Connection c = new Connection(fs.session, new FakeSession.Owner(), new ConnectionWriter.Limits(10, 1000));
         c.ping();
         assertEquals(1, fs.pings.get());
     }
@@ -113,7 +116,7 @@ class ConnectionTest {
     void closeIsIdempotentAndReportedOnce() {
         FakeSession fs = new FakeSession(null);
         FakeSession.Owner owner = new FakeSession.Owner();
-        Connection c = new Connection(fs.session, owner, new Connection.Limits(10, 1000));
+        Connection c = new Connection(fs.session, owner, new ConnectionWriter.Limits(10, 1000));
         c.close(Disconnect.OPERATOR);
         c.close(Disconnect.SHUTDOWN);
         assertFalse(c.markClosed(Disconnect.NORMAL));

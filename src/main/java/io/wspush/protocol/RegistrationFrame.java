@@ -1,4 +1,4 @@
-package io.wspush.endpoint;
+package io.wspush.protocol;
 
 import io.wspush.json.FlatJson;
 

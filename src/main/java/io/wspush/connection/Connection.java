@@ -1,0 +1,155 @@
+package io.wspush.connection;
+
+import io.wspush.protocol.Delivery;
+import io.wspush.protocol.Disconnect;
+import io.wspush.protocol.Envelopes;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.Session;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One WebSocket connection: who it is (user, event filter, protocol), when it was last heard from, and whether it
+ * is closed. Its frames go out through its {@link ConnectionWriter}; a client that does not keep up is closed
+ * ({@link Disconnect#SLOW_CONSUMER}) instead of holding memory or threads.
+ */
+public final class Connection {
+
+    /** What the connection needs from the socket side around it. */
+    public interface Owner {
+        /** Called once, the moment wspush decides to close or learns the connection is gone. */
+        void closing(Connection c, CloseReason reason);
+
+        void sent(Connection c, long queuedNanos);
+
+        void sendFailed(Connection c, Throwable cause);
+
+        /** Runs the (possibly slow) {@code Session.close} away from the caller's thread. */
+        void closeLater(Runnable r);
+    }
+
+    private final Session session;
+    private final Owner owner;
+    private final ConnectionWriter writer;
+    private final boolean v1;
+    private final long openedNanos = System.nanoTime();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private volatile String userId;
+    private volatile String event;
+    private volatile long lastHeardNanos = openedNanos;
+
+    public Connection(Session session, Owner owner, ConnectionWriter.Limits limits) {
+        this.session = session;
+        this.owner = owner;
+        this.v1 = Envelopes.SUBPROTOCOL.equals(session.getNegotiatedSubprotocol());
+        this.writer = new ConnectionWriter(session.getAsyncRemote(), v1, limits, new WriterEvents());
+    }
+
+    public String id() {
+        return session.getId();
+    }
+
+    public boolean v1() {
+        return v1;
+    }
+
+    public String userId() {
+        return userId;
+    }
+
+    public String event() {
+        return event;
+    }
+
+    public boolean registered() {
+        return userId != null;
+    }
+
+    public void registered(String userId, String event) {
+        this.event = event;
+        this.userId = userId;
+    }
+
+    public long openedNanos() {
+        return openedNanos;
+    }
+
+    public long lastHeardNanos() {
+        return lastHeardNanos;
+    }
+
+    /** Any frame from the client (text, pong) proves it is alive. */
+    public void heard() {
+        lastHeardNanos = System.nanoTime();
+    }
+
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    /** Queues a pushed message. False when the connection is closed or was just closed for overflowing. */
+    public boolean send(Delivery d) {
+        return writer.offer(d, d.frame(v1).length());
+    }
+
+    /** Queues a control text frame (v1 envelopes such as "registered" or "pong"). */
+    public boolean sendText(String text) {
+        return writer.offer(text, text.length());
+    }
+
+    /** Queues a WebSocket ping; it travels in order with the text frames, so it never races a send. */
+    public void ping() {
+        writer.offer(ConnectionWriter.PING, 0);
+    }
+
+    public int queuedMessages() {
+        return writer.queuedMessages();
+    }
+
+    /** Closes once: drops what is queued, tells the owner, and closes the session off the caller's thread. */
+    public void close(CloseReason reason) {
+        if (!closed.compareAndSet(false, true)) return;
+        writer.stop();
+        owner.closing(this, reason);
+        owner.closeLater(() -> {
+            try {
+                if (session.isOpen()) session.close(reason);
+            } catch (Exception | Error e) {
+                // Already gone: nothing more to do.
+            }
+        });
+    }
+
+    /** The container reported the close (client close frame, network drop, our own close). */
+    public boolean markClosed(CloseReason reason) {
+        if (!closed.compareAndSet(false, true)) return false;
+        writer.stop();
+        owner.closing(this, reason);
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "connection " + id();
+    }
+
+    private final class WriterEvents implements ConnectionWriter.Events {
+        @Override
+        public void sent(long queuedNanos) {
+            owner.sent(Connection.this, queuedNanos);
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            if (closed.get()) return;
+            owner.sendFailed(Connection.this, cause);
+            close(Disconnect.INTERNAL);
+        }
+
+        @Override
+        public void overflowed() {
+            close(Disconnect.SLOW_CONSUMER);
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/** The node's Prometheus meters (Micrometer), served at {@code /metrics}. */
+package io.wspush.metrics;

@@ -1,0 +1,197 @@
+package io.wspush.node;
+
+import io.wspush.auth.TokenException;
+import io.wspush.auth.TokenVerifier;
+import io.wspush.config.Config;
+import io.wspush.connection.Connection;
+import io.wspush.connection.ConnectionWriter;
+import io.wspush.metrics.PushMetrics;
+import io.wspush.protocol.Disconnect;
+import io.wspush.protocol.Envelopes;
+import io.wspush.protocol.RegistrationFrame;
+import io.wspush.registry.SessionRegistry;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.Session;
+
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The socket side of the node: what each WebSocket event means. The endpoint calls it; it opens connections,
+ * registers them (token, frame, limits), refuses what is not allowed with a close code, and runs the sweep
+ * (registration timeouts, heartbeats, dead peers). As every connection's {@link Connection.Owner} it also learns
+ * when a connection closes.
+ */
+public final class SocketEvents implements Connection.Owner {
+
+    private static final Logger LOG = Logger.getLogger(SocketEvents.class.getName());
+
+    private final Node node;
+    private final Config config;
+    private final SessionRegistry registry;
+    private final TokenVerifier tokens;
+    private final PushMetrics metrics;
+    private final Executor closer;
+    private final ConnectionWriter.Limits limits;
+    private final long heartbeatSeconds;
+    /** Timer thread only. */
+    private long lastPingNanos = System.nanoTime();
+
+    SocketEvents(Node node, Config config, SessionRegistry registry, TokenVerifier tokens, PushMetrics metrics,
+                 Executor closer) {
+        this.node = node;
+        this.config = config;
+        this.registry = registry;
+        this.tokens = tokens;
+        this.metrics = metrics;
+        this.closer = closer;
+        this.limits = new ConnectionWriter.Limits(config.queueMaxMessages(), config.queueMaxBytes());
+        this.heartbeatSeconds = Math.max(1, Math.round(config.pingInterval().toMillis() / 1000.0));
+    }
+
+    /** The handshake's {@code Origin} check. */
+    public boolean originAllowed(String origin) {
+        List<String> allowed = config.allowedOrigins();
+        if (allowed.contains("*")) return true;
+        return origin != null && allowed.contains(origin);
+    }
+
+    public Connection open(Session session) {
+        // Tomcat's blocking close/ping writes wait this long at most on a stuck socket (ignored elsewhere).
+        session.getUserProperties().put("org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT", 2000L);
+        session.setMaxTextMessageBufferSize(config.frameMaxBytes());
+        session.setMaxBinaryMessageBufferSize(Math.min(config.frameMaxBytes(), 1024));
+        session.getAsyncRemote().setSendTimeout(config.sendTimeout().toMillis());
+        // The container's own idle timeout is only a backstop behind our heartbeat.
+        session.setMaxIdleTimeout(config.idleTimeout().toMillis() + config.pingInterval().toMillis() + 10_000);
+        Connection c = new Connection(session, this, limits);
+        if (node.state() != Node.State.RUNNING) {
+            c.close(Disconnect.SHUTDOWN);
+            return c;
+        }
+        if (!registry.open(c, config.maxConnections())) {
+            metrics.refusals.increment();
+            c.close(Disconnect.SERVER_FULL);
+            return c;
+        }
+        if (LOG.isLoggable(Level.FINE)) LOG.fine("open " + c + (c.v1() ? " (wspush.v1)" : ""));
+        return c;
+    }
+
+    public void text(Connection c, String text) {
+        c.heard();
+        if (c.isClosed()) return;
+        if (!c.registered()) {
+            register(c, text);
+        } else if (c.v1() && Envelopes.isPing(text)) {
+            c.sendText(Envelopes.PONG);
+        }
+        // Other frames after registration are ignored, as wserver did.
+    }
+
+    public void binary(Connection c) {
+        c.close(Disconnect.BINARY);
+    }
+
+    public void closed(Connection c, CloseReason reason) {
+        c.markClosed(reason);
+    }
+
+    public void failed(Connection c, Throwable error) {
+        if (LOG.isLoggable(Level.FINE)) LOG.log(Level.FINE, c + " error: " + error);
+        // Containers follow onError with onClose; marking here too covers the ones that do not.
+        c.markClosed(new CloseReason(CloseReason.CloseCodes.CLOSED_ABNORMALLY, "error: " + error.getClass().getSimpleName()));
+    }
+
+    private void register(Connection c, String text) {
+        RegistrationFrame frame = RegistrationFrame.parse(text);
+        if (frame == null) {
+            refuse(c, Disconnect.REGISTRATION_EXPECTED);
+            return;
+        }
+        TokenVerifier.Identity id;
+        try {
+            id = tokens.verify(frame.token());
+        } catch (TokenException e) {
+            refuse(c, Disconnect.tokenRefused(e.getMessage()));
+            return;
+        }
+        c.registered(id.userId(), frame.event());
+        SessionRegistry.Added added = registry.register(c, config.maxConnectionsPerUser());
+        if (added == SessionRegistry.Added.USER_LIMIT) {
+            refuse(c, Disconnect.USER_LIMIT);
+            return;
+        }
+        if (c.isClosed()) {
+            // Closed while registering: undo, so the registry never keeps a closed connection.
+            if (registry.remove(c)) node.userLeft(id.userId());
+            return;
+        }
+        if (added == SessionRegistry.Added.FIRST_OF_USER) node.userArrived(id.userId());
+        metrics.registrations.increment();
+        if (c.v1()) c.sendText(Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds));
+        LOG.info("register " + c + " user=" + id.userId() + (frame.event() == null ? "" : " event=" + frame.event()));
+    }
+
+    private void refuse(Connection c, CloseReason reason) {
+        metrics.refusals.increment();
+        c.close(reason); // logged by closing()
+    }
+
+    /** Registration timeouts, heartbeat pings and dead-peer detection, for every connection in one pass. */
+    void sweep() {
+        try {
+            long now = System.nanoTime();
+            long registerNanos = config.registerTimeout().toNanos();
+            long idleNanos = config.idleTimeout().toNanos();
+            boolean pingRound = now - lastPingNanos >= config.pingInterval().toNanos();
+            if (pingRound) lastPingNanos = now;
+            for (Connection c : registry.openConnections()) {
+                if (c.isClosed()) continue;
+                if (!c.registered()) {
+                    if (now - c.openedNanos() > registerNanos) c.close(Disconnect.REGISTRATION_TIMEOUT);
+                } else if (now - c.lastHeardNanos() > idleNanos) {
+                    c.close(Disconnect.HEARTBEAT_TIMEOUT);
+                } else if (pingRound) {
+                    c.ping();
+                    if (c.v1()) c.sendText(Envelopes.PING);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "sweep failed", e);
+        }
+    }
+
+    // ---- Connection.Owner ----
+
+    @Override
+    public void closing(Connection c, CloseReason reason) {
+        if (registry.remove(c)) node.userLeft(c.userId());
+        if (reason == Disconnect.SLOW_CONSUMER) metrics.slowConsumerCloses.increment();
+        int code = reason.getCloseCode().getCode();
+        metrics.closed(Integer.toString(code));
+        LOG.info("close " + c + (c.userId() == null ? "" : " user=" + c.userId()) + ": " + code
+                + (reason.getReasonPhrase() == null || reason.getReasonPhrase().isEmpty() ? "" : " " + reason.getReasonPhrase()));
+    }
+
+    @Override
+    public void sent(Connection c, long queuedNanos) {
+        metrics.sent(queuedNanos);
+    }
+
+    @Override
+    public void sendFailed(Connection c, Throwable cause) {
+        if (LOG.isLoggable(Level.FINE)) LOG.fine("send to " + c + " failed: " + cause);
+    }
+
+    @Override
+    public void closeLater(Runnable r) {
+        try {
+            closer.execute(r);
+        } catch (RuntimeException rejected) {
+            r.run(); // shutting down: close inline rather than leave the socket open
+        }
+    }
+}

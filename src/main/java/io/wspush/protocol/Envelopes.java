@@ -1,0 +1,54 @@
+package io.wspush.protocol;
+
+import io.wspush.json.Jsonp;
+import jakarta.json.stream.JsonGenerator;
+
+import java.io.StringWriter;
+
+/**
+ * The {@code wspush.v1} subprotocol: the JSON envelopes a client that opts in receives instead of bare messages
+ * (docs/PROTOCOL.md). Clients that register the wserver way never see any of these.
+ */
+public final class Envelopes {
+
+    /** The subprotocol name a client offers in {@code Sec-WebSocket-Protocol} to get envelopes. */
+    public static final String SUBPROTOCOL = "wspush.v1";
+
+    public static final String PING = "{\"type\":\"ping\"}";
+    public static final String PONG = "{\"type\":\"pong\"}";
+
+    private Envelopes() {
+    }
+
+    /** {@code {"type":"message","event":...,"message":...,"ts":...}} */
+    static String message(Delivery d) {
+        StringWriter w = new StringWriter(d.message.length() + 64);
+        try (JsonGenerator g = Jsonp.GENERATORS.createGenerator(w)) {
+            g.writeStartObject().write("type", "message");
+            writeEvent(g, d.event);
+            g.write("message", d.message).write("ts", d.acceptedAtMillis).writeEnd();
+        }
+        return w.toString();
+    }
+
+    /** {@code {"type":"registered","userId":...,"event":...,"heartbeat":<seconds>}} */
+    public static String registered(String userId, String event, long heartbeatSeconds) {
+        StringWriter w = new StringWriter();
+        try (JsonGenerator g = Jsonp.GENERATORS.createGenerator(w)) {
+            g.writeStartObject().write("type", "registered").write("userId", userId);
+            writeEvent(g, event);
+            g.write("heartbeat", heartbeatSeconds).writeEnd();
+        }
+        return w.toString();
+    }
+
+    /** Whether a client's text frame is the application-level ping (spaces tolerated). */
+    public static boolean isPing(String text) {
+        return text.length() < 64 && text.replace(" ", "").equals(PING);
+    }
+
+    private static void writeEvent(JsonGenerator g, String event) {
+        if (event == null) g.writeNull("event");
+        else g.write("event", event);
+    }
+}
