@@ -1,6 +1,7 @@
 package io.wspush.node;
 
 import io.wspush.config.Config;
+import io.wspush.config.ConfigurationError;
 import io.wspush.config.Settings;
 import jakarta.enterprise.inject.spi.CDI;
 import jakarta.servlet.ServletContextEvent;
@@ -15,9 +16,13 @@ public class NodeLifecycle implements ServletContextListener {
 
     @Override
     public void contextInitialized(ServletContextEvent sce) {
-        Config config = Config.from(Settings.load(sce.getServletContext()::getInitParameter));
-        node = Node.real(CDI.current().select(Node.class).get());
-        node.start(config);
+        try {
+            Config config = Config.from(Settings.load(sce.getServletContext()::getInitParameter));
+            node = Node.real(CDI.current().select(Node.class).get());
+            node.start(config);
+        } catch (IllegalStateException e) {
+            throw ConfigurationError.reported(e); // a bad setting: one SEVERE line naming it; the deployment fails
+        }
         sce.getServletContext().setAttribute(Node.class.getName(), node);
     }
 
