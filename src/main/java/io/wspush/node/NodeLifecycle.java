@@ -1,6 +1,7 @@
 package io.wspush.node;
 
 import io.wspush.config.Config;
+import io.wspush.config.ConfigurationError;
 import io.wspush.config.Settings;
 import jakarta.enterprise.inject.spi.CDI;
 import jakarta.servlet.ServletContextEvent;
@@ -15,11 +16,15 @@ public class NodeLifecycle implements ServletContextListener {
 
     @Override
     public void contextInitialized(ServletContextEvent sce) {
-        Config config = Config.from(Settings.load(sce.getServletContext()::getInitParameter));
-        node = Node.unproxied(CDI.current().select(Node.class).get());
-        node.start(config);
-        // Servlet filters (the demo guard) read the settings from here: filters are not CDI-injected on every container.
-        sce.getServletContext().setAttribute(Config.class.getName(), config);
+        try {
+            Config config = Config.from(Settings.load(sce.getServletContext()::getInitParameter));
+            node = Node.unproxied(CDI.current().select(Node.class).get());
+            node.start(config);
+            // Servlet filters (the demo guard) read the settings from here: filters are not CDI-injected on every container.
+            sce.getServletContext().setAttribute(Config.class.getName(), config);
+        } catch (IllegalStateException e) {
+            throw ConfigurationError.reported(e); // a bad setting: one SEVERE line naming it; the deployment fails
+        }
     }
 
     @Override
