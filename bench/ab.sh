@@ -6,9 +6,11 @@
 #   A_OPTS='-Xmx2g' B_OPTS='-Xmx2g -XX:TieredStopAtLevel=1' bench/ab.sh unicast      # same WAR, two JVM settings
 #
 # Environment (defaults in brackets):
-#   A_DIR, B_DIR [target/bench/build]  build dirs holding wspush.war (build them first, e.g. the baseline from a
-#                                      worktree of the older commit: mvn -q package -Dmaven.test.skip=true
-#                                      -Dwspush.build.dir=/tmp/b-base). Nothing is built here.
+#   A_DIR, B_DIR [target/bench/build]  folders holding wspush.war. Build them first: bench/run.sh (BUILD=1) leaves
+#                                      this checkout's WAR in target/bench/build; a baseline is the target/ folder
+#                                      of a worktree of the older commit after mvn -q package -Dmaven.test.skip=true
+#                                      (or a copy of its target/wspush.war). No WAR is built here; the launcher and
+#                                      the tool are this checkout's (run.sh BUILD=0 builds them if missing).
 #   A_OPTS, B_OPTS [$SERVER_JAVA_OPTS or -Xmx2g]  server JVM options of each side
 #   A_JAVA, B_JAVA [$SERVER_JAVA or java]        server JVM of each side (e.g. Temurin 25 against 17)
 #   A_SETTINGS, B_SETTINGS [$SERVER_SETTINGS]     extra -Dwspush.* / -Dbench.* server options of each side

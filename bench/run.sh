@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs one wspush benchmark scenario: the built WAR in a lean embedded Jetty 12 pinned to one core, the load tool
-# (io.wspush.bench.LoadTool) pinned to another, both on 127.0.0.1 only. Appends one JSON line per run to $OUT.
+# Runs one wspush benchmark scenario: the built WAR in a lean embedded Jetty 12 (io.wspush.containers.JettyMain, the
+# integration tests' launcher) pinned to one core, the load tool (io.wspush.bench.LoadTool, built by bench/pom.xml)
+# pinned to another, both on 127.0.0.1 only. Appends one JSON line per run to $OUT.
 #
 #   bench/run.sh SCENARIO [extra LoadTool options...]      e.g.  bench/run.sh unicast --concurrency 32
 #
@@ -22,8 +23,9 @@
 #   LABEL [git short rev]  SCALE [1]  MAX_SECONDS [115 per tool run]
 #   SERVER_CPU [1]  TOOL_CPU [0]  SERVER_JAVA_OPTS [-Xmx2g]  TOOL_JAVA_OPTS [-Xmx3g]
 #   SERVER_JAVA [java] the server's JVM, e.g. /usr/lib/jvm/temurin-25-jdk-amd64/bin/java (the tool keeps the default)
-#   SERVER_SETTINGS  extra -Dwspush.* options for the server
-#   RUNNER [bench] bench = io.wspush.bench.WarServer; jettymain = io.wspush.containers.JettyMain WAR PORT;
+#   SERVER_SETTINGS  extra -Dwspush.* options for the server, and Jetty's knobs -Dbench.threads, -Dbench.minThreads,
+#          -Dbench.reservedThreads, -Dbench.acceptors, -Dbench.selectors, -Dbench.outputBufferSize (see JettyMain)
+#   RUNNER [war] war = io.wspush.containers.JettyMain WAR PORT (bench and jettymain: older names for the same);
 #          fake = io.wspush.bench.FakeServer, the container's floor: one servlet and one programmatic endpoint on the
 #          same Jetty, no JAX-RS, CDI, limits or queues (the cost of the platform before wspush's own work)
 #   RATES [250 500 1000 2000 0] (sweep; 0 = unthrottled)
@@ -35,8 +37,11 @@
 #   CLIENTS [--push-client raw --ws-client raw] the tool's HTTP and WebSocket clients: the minimal raw ones cost the
 #          tool's core less per push (~3x) and per received frame (~1.7x) than java.net.http, so the server sets the
 #          pace; CLIENTS= (empty) uses java.net.http for both
-#   BUILD_DIR [target/bench/build] where mvn builds (-Dwspush.build.dir), apart from other builds in target/
-#   BUILD [1] 0 = use the WAR already in BUILD_DIR (BUILD_DIR=target BUILD=0: the last ordinary build)
+#   BUILD_DIR [target/bench/build] the folder of the WAR that is measured; BUILD=1 copies the fresh target/wspush.war
+#          there, so that a later build in this checkout does not change what an A/B (bench/ab.sh) compares
+#   BUILD [1] 1 = mvn package -DskipTests (the WAR, and the test classes that hold JettyMain) and
+#          mvn -f bench/pom.xml package (the tool); 0 = use the WAR already in BUILD_DIR (BUILD_DIR=target BUILD=0:
+#          the last ordinary build), and build the launcher or the tool only where missing or older than its source
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,7 +63,7 @@ SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:--Xmx2g}
 SERVER_JAVA=${SERVER_JAVA:-java}
 TOOL_JAVA_OPTS=${TOOL_JAVA_OPTS:--Xmx3g}
 SERVER_SETTINGS=${SERVER_SETTINGS:-}
-RUNNER=${RUNNER:-bench}
+RUNNER=${RUNNER:-war}
 RATES=${RATES:-250 500 1000 2000 0}
 CLIENTS=${CLIENTS---push-client raw --ws-client raw}
 BUILD=${BUILD:-1}
@@ -95,20 +100,33 @@ echo "open-file limit $(ulimit -n) (tool and server inherit it)"
 mkdir -p target/bench "$(dirname "$OUT")"
 
 # ---------------------------------------------------------------- build
-# The WAR is built without compiling the tests, and only the bench package is compiled (into a private folder), so a
-# broken test elsewhere in the tree does not stop a benchmark.
-MVN=(mvn -q "-Dwspush.build.dir=$BUILD_DIR")
+# The WAR and its launcher come from the root project: `mvn package -DskipTests` builds target/wspush.war, the test
+# classes with io.wspush.containers.JettyMain (so the tests must compile; they do not run) and
+# target/containers/jetty.classpath, the Jetty jars that JettyMain runs on in the integration tests too. The load tool
+# and FakeServer come from the bench project (bench/pom.xml -> bench/target/wspush-bench.jar).
+LAUNCHER_DIR=target/test-classes/io/wspush/containers
+JETTY_CP_FILE=target/containers/jetty.classpath
+TOOL_JAR=bench/target/wspush-bench.jar
 if [ "$BUILD" = 1 ]; then
-  echo "building $BUILD_DIR/wspush.war (mvn -q package -Dmaven.test.skip=true)"
-  "${MVN[@]}" package -Dmaven.test.skip=true
-fi
-CP_FILE=$BUILD_DIR/test-classpath.txt
-if [ ! -f "$CP_FILE" ] || [ pom.xml -nt "$CP_FILE" ]; then
-  "${MVN[@]}" dependency:build-classpath "-Dmdep.outputFile=$CP_FILE"
+  echo "building target/wspush.war (mvn -q package -DskipTests) -> $BUILD_DIR, and $TOOL_JAR"
+  mvn -q package -DskipTests
+  mkdir -p "$BUILD_DIR"
+  [ target/wspush.war -ef "$BUILD_DIR/wspush.war" ] || cp target/wspush.war "$BUILD_DIR/wspush.war"
+  mvn -q -f bench/pom.xml package
+else
+  # (Not "older than pom.xml": build-classpath leaves an unchanged jetty.classpath untouched.)
+  if [ ! -f "$JETTY_CP_FILE" ] || [ src/test/java/io/wspush/containers/JettyMain.java -nt "$LAUNCHER_DIR/JettyMain.class" ]; then
+    echo "building the launcher (mvn -q test-compile)"
+    mvn -q test-compile
+  fi
+  if [ ! -f "$TOOL_JAR" ] || [ -n "$(find bench/pom.xml bench/src -newer "$TOOL_JAR" -print -quit)" ]; then
+    echo "building $TOOL_JAR (mvn -q -f bench/pom.xml package)"
+    mvn -q -f bench/pom.xml package
+  fi
 fi
 [ -f "$BUILD_DIR/wspush.war" ] || { echo "missing $BUILD_DIR/wspush.war (run with BUILD=1)" >&2; exit 1; }
 
-# A private copy, so that a 'mvn clean' in the same tree during the run does not pull the floor away.
+# Private copies, so that a 'mvn clean' in the same tree during the run does not pull the floor away.
 RUN=$(mktemp -d /tmp/wspush-bench.XXXXXX)
 SERVER_PID=
 cleanup() {
@@ -122,19 +140,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 cp "$BUILD_DIR/wspush.war" "$RUN/wspush.war"
-TEST_CP=$(cat "$CP_FILE")
-javac -nowarn -d "$RUN/classes" -cp "$TEST_CP" src/test/java/io/wspush/bench/*.java
-EXTRA_CP=
-if [ "$RUNNER" = jettymain ]; then
-  # JettyMain lives with the other tests: they must compile.
-  [ "$BUILD" = 1 ] && "${MVN[@]}" test-compile
-  EXTRA_CP=:$BUILD_DIR/test-classes
-fi
+mkdir -p "$RUN/launcher/io/wspush"
+cp -r "$LAUNCHER_DIR" "$RUN/launcher/io/wspush/"
+cp "$TOOL_JAR" "$RUN/wspush-bench.jar"
 # The server's class path: Jetty and the container APIs only. The WAR brings Jersey, Weld, CDI... itself, and Jetty
 # loads jakarta.* parent-first, so a second copy of those on the class path would break the WAR's CDI.
-SERVER_CP=$(tr ':' '\n' < "$CP_FILE" \
-  | grep -E '/org/eclipse/jetty/|/jakarta/(servlet|websocket|annotation|transaction)/|/org/ow2/asm/|/org/slf4j/' \
-  | paste -sd: -)
+SERVER_CP=$(cat "$JETTY_CP_FILE")
 
 # ---------------------------------------------------------------- server
 SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 40)
@@ -144,17 +155,16 @@ if curl -s -o /dev/null "http://127.0.0.1:$PORT/" 2>/dev/null; then
   exit 1
 fi
 case "$RUNNER" in
-  bench)     MAIN=(io.wspush.bench.WarServer "$RUN/wspush.war" "$PORT" 900) ;;
-  jettymain) MAIN=(io.wspush.containers.JettyMain "$RUN/wspush.war" "$PORT") ;;
-  fake)      MAIN=(io.wspush.bench.FakeServer "$PORT" "$SECRET" "$PUSH_KEY" 900) ;;
-  *) echo "RUNNER must be bench, jettymain or fake" >&2; exit 2 ;;
+  war|bench|jettymain) MAIN=(io.wspush.containers.JettyMain "$RUN/wspush.war" "$PORT"); MAIN_CP=$RUN/launcher ;;
+  fake)      MAIN=(io.wspush.bench.FakeServer "$PORT" "$SECRET" "$PUSH_KEY" 900); MAIN_CP=$RUN/wspush-bench.jar ;;
+  *) echo "RUNNER must be war or fake" >&2; exit 2 ;;
 esac
 LOG=target/bench/server-$SCENARIO.log
 # shellcheck disable=SC2086  # SERVER_JAVA_OPTS and SERVER_SETTINGS are word lists
 taskset -c "$SERVER_CPU" "$SERVER_JAVA" $SERVER_JAVA_OPTS \
   -Dwspush.token.secret="$SECRET" -Dwspush.push.key="$PUSH_KEY" \
-  -Dwspush.limit.connections-per-user="$PER_USER_LIMIT" -Dwspush.limit.connections=100000 $SERVER_SETTINGS \
-  -cp "$RUN/classes$EXTRA_CP:$SERVER_CP" "${MAIN[@]}" > "$LOG" 2>&1 &
+  -Dwspush.limit.connections-per-user="$PER_USER_LIMIT" -Dwspush.limit.connections=100000 -Dbench.maxSeconds=900 \
+  $SERVER_SETTINGS -cp "$MAIN_CP:$SERVER_CP" "${MAIN[@]}" > "$LOG" 2>&1 &
 SERVER_PID=$!
 echo "server pid $SERVER_PID on CPU $SERVER_CPU ($RUNNER), log $LOG"
 for _ in $(seq 240); do
@@ -168,7 +178,7 @@ curl -sf "http://127.0.0.1:$PORT/health" > /dev/null || { echo "server not ready
 tool() {
   # shellcheck disable=SC2086
   WSPUSH_BENCH_SECRET="$SECRET" WSPUSH_BENCH_PUSH_KEY="$PUSH_KEY" \
-    taskset -c "$TOOL_CPU" java $TOOL_JAVA_OPTS -cp "$RUN/classes:$TEST_CP" io.wspush.bench.LoadTool \
+    taskset -c "$TOOL_CPU" java $TOOL_JAVA_OPTS -cp "$RUN/wspush-bench.jar" io.wspush.bench.LoadTool \
       --url "http://127.0.0.1:$PORT/" --server-pid "$SERVER_PID" --max-seconds "$MAX_SECONDS" \
       --out "$OUT" --label "$LABEL" "${CLIENT_ARGS[@]}" "$@"
 }

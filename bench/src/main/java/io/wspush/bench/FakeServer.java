@@ -33,8 +33,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * with an HS256 token, {@code wspush.v1} envelopes, {@code POST /push}, {@code GET /health}) to check the load
  * tool itself and to measure the tool's own ceiling. Not a reference implementation: no events, limits, heartbeats.
  *
- * <pre>java -cp ... io.wspush.bench.FakeServer PORT SECRET PUSH_KEY [MAX_SECONDS]</pre>
- * Binds 127.0.0.1 only and stops by itself after MAX_SECONDS (default 600).
+ * <pre>java -cp bench/target/wspush-bench.jar:$(cat target/containers/jetty.classpath) \
+ *     io.wspush.bench.FakeServer PORT SECRET PUSH_KEY [MAX_SECONDS]</pre>
+ * Runs on the Jetty jars that serve the WAR (the root project's target/containers/jetty.classpath), so the floor is
+ * the same container. Binds 127.0.0.1 only and stops by itself after MAX_SECONDS (default 600).
  */
 public final class FakeServer {
 

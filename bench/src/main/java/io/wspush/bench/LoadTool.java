@@ -320,7 +320,7 @@ public final class LoadTool {
                 heapConnected = server.heapAfterGcKb();
                 // The RSS above still holds the handshakes' garbage. Sampled again after the full GC, it shows
                 // whether the JVM gives those pages back (Serial GC on JDK 17 kept them, even with
-                // -XX:MaxHeapFreeRatio=20: BENCHMARKS.md).
+                // -XX:MaxHeapFreeRatio=20: bench/BENCHMARKS.md).
                 rssAfterGc = server.rssKb();
             }
             log.printf(Locale.ROOT, "server idle: RSS %d -> %d KiB = %s bytes/connection%s, threads %d, fds %d, CPU %.0f ms for connecting%n",
