@@ -2,6 +2,7 @@ package io.wspush.web;
 
 import io.wspush.testing.Handshake;
 import io.wspush.testing.Http;
+import io.wspush.testing.TcpRelay;
 import io.wspush.testing.TestServer;
 import io.wspush.testing.WsClient;
 import org.junit.jupiter.api.AfterAll;
@@ -74,7 +75,17 @@ class DemoModeIT {
     }
 
     @Test
-    void thePageAndTheClientScriptAreGuardedToo() {
+    void aRelayOnThisHostThatAddsNoHeaderLooksLocal() throws Exception {
+        // The limit of the guard, and why demo mode must be asked for: stunnel, an SSH tunnel, a plain proxy_pass on
+        // this host hand every client's handshake over as a loopback one, and nothing in it says otherwise.
+        try (TcpRelay relay = new TcpRelay("127.0.0.1", server.ws().getPort())) {
+            assertEquals(101, Handshake.status(relay.via(server.ws()), Map.of()));
+            assertEquals(403, Handshake.status(relay.via(server.ws()), Map.of("X-Forwarded-For", "203.0.113.9")));
+        }
+    }
+
+    @Test
+    void thePageIsGuardedToo() {
         var page = Http.send(HttpRequest.newBuilder(server.http("")).header("X-Forwarded-For", "203.0.113.9").GET().build());
         assertEquals(403, page.statusCode());
         assertEquals(200, Http.get(server.http(""), null).statusCode());
