@@ -17,7 +17,7 @@ import java.util.EnumSet;
  * Jetty 12 prepends its upgrade filter to the web.xml filters, so the {@code /ws} upgrade was answered 101 without
  * passing the guard. A filter mapped programmatically with {@code isMatchAfter=false} from a listener (which runs
  * after the containers' own initializers) goes in front of it on Jetty, Tomcat (WsFilter) and Payara (Tyrus'
- * filter); ContainersIT checks all three.
+ * filter); DemoContainersIT checks all three.
  */
 @WebListener
 public class DemoGuard implements ServletContextListener {
