@@ -1,5 +1,6 @@
 package io.wspush.admin;
 
+import io.wspush.auth.Keys;
 import io.wspush.config.Config;
 import io.wspush.node.Node;
 import io.wspush.registry.SessionRegistry;
@@ -7,6 +8,7 @@ import io.wspush.rest.JsonResponses;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
@@ -14,7 +16,8 @@ import jakarta.ws.rs.core.Response;
 
 /**
  * {@code GET /health}, for load balancers: 200 ready, 200 degraded (local delivery works, e.g. broker down),
- * 503 while starting or stopping. No key needed; it reveals no user data.
+ * 503 while starting or stopping. No key needed for the status and the connection counts; why the node is degraded
+ * (which names the Redis host and the raw error) and the broker kind only with the admin or metrics key.
  */
 @ApplicationScoped
 @Path("/health")
@@ -29,9 +32,12 @@ public class HealthResource {
     @Inject
     SessionRegistry registry;
 
+    @Inject
+    Keys keys;
+
     @GET
     @Produces(MediaType.APPLICATION_JSON)
-    public Response health() {
+    public Response health(@HeaderParam("Authorization") String authorization) {
         Node.State state = node.state();
         if (state != Node.State.RUNNING) {
             return JsonResponses.status(503, JsonResponses.object()
@@ -39,9 +45,11 @@ public class HealthResource {
         }
         String problem = node.problem();
         var body = JsonResponses.object().add("status", problem == null ? "ready" : "degraded");
-        if (problem != null) body.add("reason", problem);
-        body.add("broker", config.broker())
-                .add("connections", registry.openCount())
+        if (authorization != null && (keys.admin().accepts(authorization) || keys.metrics().accepts(authorization))) {
+            if (problem != null) body.add("reason", problem);
+            body.add("broker", config.broker());
+        }
+        body.add("connections", registry.openCount())
                 .add("users", registry.userCount());
         return JsonResponses.ok(body);
     }

@@ -3,6 +3,7 @@ package io.wspush.config;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 
@@ -36,17 +37,38 @@ public record Config(
         String broker,
         String redisUri,
         Duration redisTimeout,
-        String nodeId) {
+        String nodeId,
+        /** What the operator should hear at start: settings that work but are risky (e.g. one key for everything). */
+        List<String> warnings) {
 
     public static final String DEMO_PUSH_KEY = "demo";
 
+    /** Bearer keys (push, admin, metrics, and their previous values) are at least this long. */
+    public static final int MIN_KEY_LENGTH = 16;
+
+    /** The settings demo mode replaces with its own values: setting one of them beside wspush.demo is an error. */
+    static final List<String> SECRET_SETTINGS = List.of("token.secret", "token.secret.previous", "push.key",
+            "push.key.previous", "admin.key", "admin.key.previous", "metrics.key");
+
     public static Config from(Settings s) {
+        // Demo mode is asked for, never inferred: a deployment whose settings went missing must not start open.
+        boolean demo = s.flag("demo", false);
         String secret = s.raw("token.secret");
         String pushKey = s.raw("push.key");
-        boolean demo = secret == null && pushKey == null;
-        if (!demo && (secret == null || pushKey == null)) {
-            throw new IllegalStateException("wspush.token.secret and wspush.push.key must be set together "
-                    + "(set neither for the loopback-only demo mode)");
+        if (demo) {
+            List<String> set = SECRET_SETTINGS.stream().filter(n -> s.raw(n) != null).map(n -> "wspush." + n).toList();
+            if (!set.isEmpty()) {
+                throw new IllegalStateException("wspush.demo=true cannot be combined with " + String.join(", ", set)
+                        + ": demo mode generates its own secret and uses the public push key 'demo'; remove "
+                        + "wspush.demo for a real deployment (under mvn jetty:run add -Dwspush.demo=false)");
+            }
+        } else if (secret == null && pushKey == null) {
+            throw new IllegalStateException("wspush is not configured: set wspush.token.secret (at least 32 bytes) and "
+                    + "wspush.push.key (at least " + MIN_KEY_LENGTH + " characters) as system properties, WSPUSH_* "
+                    + "environment variables or context parameters, or wspush.demo=true for a loopback-only demo");
+        } else if (secret == null || pushKey == null) {
+            throw new IllegalStateException("wspush.token.secret and wspush.push.key must be set together ("
+                    + (secret == null ? "wspush.token.secret" : "wspush.push.key") + " is missing)");
         }
         byte[] secretBytes;
         if (demo) {
@@ -59,18 +81,43 @@ public record Config(
                 // RFC 7518 3.2: an HS256 key must be at least as long as the hash output.
                 throw new IllegalStateException("wspush.token.secret must be at least 32 bytes (RFC 7518 section 3.2)");
             }
-            if (pushKey.length() < 16) {
-                throw new IllegalStateException("wspush.push.key must be at least 16 characters");
-            }
+            key(s, "push.key");
         }
         String previousSecret = demo ? null : s.raw("token.secret.previous");
         if (previousSecret != null && previousSecret.getBytes(StandardCharsets.UTF_8).length < 32) {
             throw new IllegalStateException("wspush.token.secret.previous must be at least 32 bytes");
         }
-        String previousPushKey = demo ? null : s.raw("push.key.previous");
-        String adminKey = s.string("admin.key", pushKey);
-        String previousAdminKey = s.raw("admin.key") == null ? previousPushKey : s.raw("admin.key.previous");
-        String metricsKey = s.string("metrics.key", adminKey);
+        String previousPushKey = key(s, "push.key.previous");
+        String ownAdminKey = key(s, "admin.key");
+        String ownPreviousAdminKey = key(s, "admin.key.previous");
+        if (ownAdminKey == null && ownPreviousAdminKey != null) {
+            throw new IllegalStateException("wspush.admin.key.previous is set but wspush.admin.key is not "
+                    + "(the admin key follows the push key, and its previous value wspush.push.key.previous)");
+        }
+        String ownMetricsKey = key(s, "metrics.key");
+        String adminKey = ownAdminKey == null ? pushKey : ownAdminKey;
+        String previousAdminKey = ownAdminKey == null ? previousPushKey : ownPreviousAdminKey;
+        String metricsKey = ownMetricsKey == null ? adminKey : ownMetricsKey;
+        List<String> warnings = new ArrayList<>();
+        if (!demo && ownAdminKey == null) {
+            warnings.add("wspush.admin.key is not set, so the push key is also the admin key: every pusher can "
+                    + "disconnect users and revoke their tokens (POST /admin/disconnect); set wspush.admin.key to a "
+                    + "key of its own");
+        }
+        if (!demo && ownMetricsKey == null) {
+            warnings.add("wspush.metrics.key is not set, so /metrics takes the " + (ownAdminKey == null
+                    ? "push key: whoever scrapes metrics can also push and disconnect users"
+                    : "admin key: whoever scrapes metrics can also disconnect users")
+                    + "; set wspush.metrics.key to a key of its own");
+        }
+        Duration pingInterval = s.seconds("ping.interval", 25, 0.1, 3600);
+        Duration idleTimeout = s.seconds("idle.timeout", 60, 0.2, 86400);
+        if (idleTimeout.compareTo(pingInterval.multipliedBy(2)) < 0) {
+            // The pong to a ping is due one round trip after it; a whole ping interval is left for that round trip.
+            throw new IllegalStateException("wspush.idle.timeout (" + seconds(idleTimeout) + " s) must be at least "
+                    + "twice wspush.ping.interval (" + seconds(pingInterval) + " s): below that, connections that "
+                    + "answer every ping are closed as dead");
+        }
         byte[] nodeBytes = new byte[6];
         new SecureRandom().nextBytes(nodeBytes);
         String nodeId = s.string("node.id", Base64.getUrlEncoder().withoutPadding().encodeToString(nodeBytes));
@@ -85,8 +132,8 @@ public record Config(
                 previousAdminKey,
                 metricsKey,
                 s.seconds("register.timeout", 10, 0.1, 3600),
-                s.seconds("ping.interval", 25, 0.1, 3600),
-                s.seconds("idle.timeout", 60, 0.2, 86400),
+                pingInterval,
+                idleTimeout,
                 s.seconds("send.timeout", 10, 0.1, 3600),
                 s.seconds("shutdown.grace", 5, 0, 300),
                 s.integer("push.max-bytes", 1024 * 1024, 64, 64 * 1024 * 1024),
@@ -100,7 +147,21 @@ public record Config(
                 s.string("broker", "memory"),
                 s.string("redis.uri", "redis://127.0.0.1:6379"),
                 s.seconds("redis.timeout", 0.5, 0.01, 60),
-                nodeId);
+                nodeId,
+                List.copyOf(warnings));
+    }
+
+    /** A bearer key setting, or null when unset; refused when shorter than {@link #MIN_KEY_LENGTH}. */
+    private static String key(Settings s, String name) {
+        String v = s.raw(name);
+        if (v != null && v.length() < MIN_KEY_LENGTH) {
+            throw new IllegalStateException("wspush." + name + " must be at least " + MIN_KEY_LENGTH + " characters");
+        }
+        return v;
+    }
+
+    private static String seconds(Duration d) {
+        return java.math.BigDecimal.valueOf(d.toMillis(), 3).stripTrailingZeros().toPlainString();
     }
 
     /** Keeps secrets out of logs even when a Config is printed by mistake. */

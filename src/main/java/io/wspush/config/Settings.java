@@ -78,6 +78,15 @@ public final class Settings {
         return Duration.ofNanos((long) (s * 1_000_000_000L));
     }
 
+    /** {@code true} or {@code false} (any case); anything else is refused, so a typo never flips a switch. */
+    public boolean flag(String name, boolean dflt) {
+        String v = raw(name);
+        if (v == null) return dflt;
+        if (v.equalsIgnoreCase("true")) return true;
+        if (v.equalsIgnoreCase("false")) return false;
+        throw new IllegalStateException("wspush." + name + " must be true or false, got '" + v + "'");
+    }
+
     public List<String> list(String name, String dflt) {
         String v = string(name, dflt);
         return Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();

@@ -98,10 +98,12 @@ public class Node implements Broker.LocalNode {
         timer.scheduleWithFixedDelay(revocations::expireOld, 1, 1, TimeUnit.MINUTES);
         state = State.RUNNING;
         if (config.demo()) {
-            LOG.warning("wspush DEMO MODE: no wspush.token.secret / wspush.push.key set. A random token secret was "
-                    + "generated, the push key is '" + Config.DEMO_PUSH_KEY + "', and only loopback clients are "
-                    + "served. Set both settings for a real deployment.");
+            LOG.warning("wspush DEMO MODE (wspush.demo=true): a random token secret was generated, the push key is '"
+                    + Config.DEMO_PUSH_KEY + "', /demo/token hands out tokens, and only loopback clients without "
+                    + "proxy headers are served. Never use it behind a proxy on this host: remove wspush.demo and set "
+                    + "wspush.token.secret and wspush.push.key for a real deployment.");
         }
+        for (String warning : config.warnings()) LOG.warning(warning);
         LOG.info("wspush node " + config.nodeId() + " started: " + config);
     }
 

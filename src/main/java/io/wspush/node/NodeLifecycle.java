@@ -20,8 +20,6 @@ public class NodeLifecycle implements ServletContextListener {
             Config config = Config.from(Settings.load(sce.getServletContext()::getInitParameter));
             node = Node.unproxied(CDI.current().select(Node.class).get());
             node.start(config);
-            // Servlet filters (the demo guard) read the settings from here: filters are not CDI-injected on every container.
-            sce.getServletContext().setAttribute(Config.class.getName(), config);
         } catch (IllegalStateException e) {
             throw ConfigurationError.reported(e); // a bad setting: one SEVERE line naming it; the deployment fails
         }

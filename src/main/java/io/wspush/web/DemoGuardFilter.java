@@ -1,6 +1,5 @@
 package io.wspush.web;
 
-import io.wspush.config.Config;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpFilter;
@@ -12,41 +11,30 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 
 /**
- * In demo mode (well-known push key, generated secret) only this machine is answered: a demo instance that is
- * reachable from elsewhere, directly or through a proxy, must not accept pushes from anyone.
+ * In demo mode ({@code wspush.demo=true}) only this machine is answered: a demo instance that is reachable from
+ * elsewhere, directly or through a proxy that says so ({@code X-Forwarded-For}, {@code Forwarded}), must not accept
+ * pushes, hand out tokens or open WebSockets for anyone. Installed by {@link DemoGuard} in demo mode only, in front
+ * of the container's WebSocket upgrade, so it refuses handshakes with 403 too.
  *
- * <p>It runs before every request, so it is kept cheap: whether the node is in demo mode is decided once (the
- * node's settings never change while it runs), and outside demo mode a request costs one field read.
+ * <p>A proxy on the same host that adds neither header still looks local: that is why demo mode must be asked for
+ * and is never the fallback of a deployment whose settings went missing.
  */
 public class DemoGuardFilter extends HttpFilter {
 
     private static final byte[] REFUSAL = ("{\"error\":\"forbidden\",\"message\":\"wspush is in demo mode and only "
-            + "answers loopback clients; set wspush.token.secret and wspush.push.key\"}").getBytes(StandardCharsets.UTF_8);
-
-    /** Null until the node has started; then whether it runs in demo mode. */
-    private volatile Boolean demo;
+            + "answers loopback clients without proxy headers; remove wspush.demo and set wspush.token.secret and "
+            + "wspush.push.key\"}").getBytes(StandardCharsets.UTF_8);
 
     @Override
     protected void doFilter(HttpServletRequest req, HttpServletResponse res, FilterChain chain)
             throws IOException, ServletException {
-        Boolean d = demo;
-        if (d == null) d = demoMode();
-        if (d && !fromThisMachine(req)) {
+        if (!fromThisMachine(req)) {
             res.setStatus(403);
             res.setContentType("application/json");
             res.getOutputStream().write(REFUSAL);
             return;
         }
         chain.doFilter(req, res);
-    }
-
-    /** Looks at the settings; remembers the answer once they are there (set when the application starts). */
-    private boolean demoMode() {
-        Config config = (Config) getServletContext().getAttribute(Config.class.getName());
-        if (config == null) return false;
-        boolean d = config.demo();
-        demo = d;
-        return d;
     }
 
     static boolean fromThisMachine(HttpServletRequest req) {

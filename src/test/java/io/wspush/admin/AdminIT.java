@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Instant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The operator's endpoints: disconnect a user (wserver's Drop), health, metrics, a separate admin key. */
@@ -80,7 +81,9 @@ class AdminIT {
         var r = Http.get(server.http("health"), null);
         assertEquals(200, r.statusCode());
         assertEquals("ready", Http.stringField(r.body(), "status"));
-        assertEquals("memory", Http.stringField(r.body(), "broker"));
+        assertEquals(0, Http.intField(r, "users"), r.body());
+        assertNull(Http.stringField(r.body(), "broker"), "details only with a key: " + r.body());
+        assertEquals("memory", Http.stringField(Http.get(server.http("health"), ADMIN_KEY).body(), "broker"));
     }
 
     @Test

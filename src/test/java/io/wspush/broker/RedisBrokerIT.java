@@ -360,7 +360,7 @@ class RedisBrokerIT {
             final TestServer cc = c, dd = d;
             Poll.untilEquals("C degraded", DEADLINE, "degraded", () -> status(cc));
             Poll.untilEquals("D degraded", DEADLINE, "degraded", () -> status(dd));
-            String reason = Http.stringField(Http.get(c.http("health"), null).body(), "reason");
+            String reason = Http.stringField(Http.get(c.http("health"), c.adminKey()).body(), "reason");
             assertTrue(reason != null && reason.contains("redis"), reason);
             assertTrue(brokerUp(c, 0), "wspush_broker_up 0 while Redis is down");
             double errorsBefore = brokerErrors(c);

@@ -63,7 +63,7 @@ class AlertPageIT {
     }
 
     static TestServer.Builder demoServer() {
-        return TestServer.builder().set("token.secret", null).set("push.key", null);
+        return TestServer.builder().demo();
     }
 
     @AfterAll

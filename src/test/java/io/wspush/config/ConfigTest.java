@@ -3,6 +3,7 @@ package io.wspush.config;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -19,12 +20,106 @@ class ConfigTest {
         return Config.from(Settings.load(params::get));
     }
 
+    static final String KEY = "push-key-0123456789";
+
+    /** A complete, valid configuration plus the given settings (name without "wspush.", null value removes). */
+    static Config configured(String... nameValues) {
+        Map<String, String> m = new HashMap<>(Map.of("wspush.token.secret", SECRET, "wspush.push.key", KEY));
+        for (int i = 0; i < nameValues.length; i += 2) {
+            if (nameValues[i + 1] == null) m.remove("wspush." + nameValues[i]);
+            else m.put("wspush." + nameValues[i], nameValues[i + 1]);
+        }
+        return config(m);
+    }
+
+    static String refusal(String... nameValues) {
+        String message = assertThrows(IllegalStateException.class, () -> configured(nameValues)).getMessage();
+        assertFalse(message.contains("\n"), "one line: " + message);
+        return message;
+    }
+
     @Test
-    void noSecretAndNoKeyIsDemoMode() {
-        Config c = config(Map.of());
+    void noSettingsAtAllRefusesToStartInsteadOfFallingIntoDemoMode() {
+        // Before: a deployment whose settings went missing started in demo mode (push key "demo").
+        String m = refusal("token.secret", null, "push.key", null);
+        assertTrue(m.contains("wspush.token.secret") && m.contains("wspush.push.key") && m.contains("wspush.demo=true"), m);
+    }
+
+    @Test
+    void demoModeOnlyWhenAskedFor() {
+        Config c = configured("token.secret", null, "push.key", null, "demo", "true");
         assertTrue(c.demo());
         assertEquals(Config.DEMO_PUSH_KEY, c.pushKey());
+        assertEquals(Config.DEMO_PUSH_KEY, c.adminKey());
         assertEquals(32, c.tokenSecret().length);
+        assertEquals(List.of(), c.warnings());
+        assertFalse(configured("demo", "false").demo());
+        assertFalse(configured("demo", "FALSE").demo());
+    }
+
+    @Test
+    void demoTogetherWithSecretsOrKeysIsRefused() {
+        String m = refusal("demo", "true");
+        assertTrue(m.contains("wspush.token.secret") && m.contains("wspush.push.key") && m.contains("wspush.demo"), m);
+        for (String name : Config.SECRET_SETTINGS) {
+            String value = name.startsWith("token") ? SECRET : KEY;
+            m = refusal("token.secret", null, "push.key", null, "demo", "true", name, value);
+            assertTrue(m.contains("wspush." + name), m);
+        }
+    }
+
+    @Test
+    void aDemoFlagThatIsNeitherTrueNorFalseIsRefused() {
+        assertTrue(refusal("token.secret", null, "push.key", null, "demo", "yes").contains("wspush.demo"));
+        assertTrue(refusal("demo", "ture").contains("wspush.demo"));
+    }
+
+    @Test
+    void idleTimeoutMustLeaveRoomForAPingRoundTrip() {
+        // Before: accepted, and every connection was closed 4003 between two pings.
+        String m = refusal("ping.interval", "30", "idle.timeout", "20");
+        assertTrue(m.contains("wspush.idle.timeout") && m.contains("wspush.ping.interval") && m.contains("20")
+                && m.contains("30"), m);
+        assertTrue(refusal("ping.interval", "25", "idle.timeout", "49.5").contains("49.5"));
+        assertTrue(refusal("ping.interval", "40").contains("wspush.idle.timeout"), "default idle 60 < 2 x 40");
+        Config c = configured("ping.interval", "0.5", "idle.timeout", "1");
+        assertEquals(Duration.ofSeconds(1), c.idleTimeout());
+        assertEquals(Duration.ofSeconds(60), configured("ping.interval", "30").idleTimeout());
+    }
+
+    @Test
+    void everyKeyHasTheMinimumLengthOfThePushKey() {
+        for (String name : List.of("push.key", "push.key.previous", "admin.key", "metrics.key")) {
+            String m = refusal(name, "short-key-15chr");
+            assertTrue(m.contains("wspush." + name) && m.contains("16 characters"), m);
+            assertFalse(m.contains("short-key-15chr"), "the key is not echoed: " + m);
+        }
+        String m = refusal("admin.key", "admin-key-0123456789", "admin.key.previous", "short");
+        assertTrue(m.contains("wspush.admin.key.previous"), m);
+        Config c = configured("push.key.previous", "old-push-key-0123456789", "admin.key", "admin-key-0123456789",
+                "admin.key.previous", "old-admin-key-0123456789", "metrics.key", "metrics-key-0123456789");
+        assertEquals("old-admin-key-0123456789", c.previousAdminKey());
+        assertEquals("metrics-key-0123456789", c.metricsKey());
+    }
+
+    @Test
+    void previousAdminKeyWithoutAnAdminKeyIsRefused() {
+        String m = refusal("admin.key.previous", "old-admin-key-0123456789");
+        assertTrue(m.contains("wspush.admin.key.previous") && m.contains("wspush.admin.key "), m);
+    }
+
+    @Test
+    void sharedKeysAreWarnedAbout() {
+        List<String> w = configured().warnings();
+        assertEquals(2, w.size(), w.toString());
+        assertTrue(w.get(0).contains("wspush.admin.key is not set"), w.get(0));
+        assertTrue(w.get(1).contains("wspush.metrics.key is not set") && w.get(1).contains("push key"), w.get(1));
+        w = configured("admin.key", "admin-key-0123456789").warnings();
+        assertEquals(1, w.size(), w.toString());
+        assertTrue(w.get(0).contains("wspush.metrics.key is not set") && w.get(0).contains("admin key"), w.get(0));
+        assertEquals(List.of(), configured("admin.key", "admin-key-0123456789", "metrics.key",
+                "metrics-key-0123456789").warnings());
+        for (String warning : configured().warnings()) assertFalse(warning.contains(KEY), warning);
     }
 
     @Test

@@ -58,6 +58,14 @@ public final class TestServer implements AutoCloseable {
             return this;
         }
 
+        /** Demo mode, as an operator asks for it: {@code wspush.demo=true} and no secret or keys. */
+        public Builder demo() {
+            settings.remove("token.secret");
+            settings.remove("push.key");
+            settings.put("demo", "true");
+            return this;
+        }
+
         public Builder contextPath(String path) {
             this.contextPath = path;
             return this;
@@ -111,7 +119,7 @@ public final class TestServer implements AutoCloseable {
 
     /** The key the operator endpoints take on this server (admin key, else push key, else the demo key). */
     public String adminKey() {
-        return settings.getOrDefault("admin.key", settings.getOrDefault("push.key", "demo"));
+        return settings.getOrDefault("admin.key", pushKey());
     }
 
     public String pushKey() {

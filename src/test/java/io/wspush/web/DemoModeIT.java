@@ -1,6 +1,8 @@
 package io.wspush.web;
 
+import io.wspush.testing.Handshake;
 import io.wspush.testing.Http;
+import io.wspush.testing.TcpRelay;
 import io.wspush.testing.TestServer;
 import io.wspush.testing.WsClient;
 import org.junit.jupiter.api.AfterAll;
@@ -8,19 +10,23 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpRequest;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Zero-setup demo mode: works for this machine, refuses everyone else, and cannot be half-configured. */
+/**
+ * Demo mode ({@code wspush.demo=true}, as {@code mvn jetty:run} sets it): works for this machine, refuses everyone
+ * else on every path including the WebSocket handshake, and cannot be half-configured.
+ */
 class DemoModeIT {
 
     static TestServer server;
 
     @BeforeAll
     static void start() {
-        server = TestServer.builder().set("token.secret", null).set("push.key", null).start();
+        server = TestServer.builder().demo().start();
     }
 
     @AfterAll
@@ -58,6 +64,31 @@ class DemoModeIT {
         var forwarded = Http.send(HttpRequest.newBuilder(server.http("demo/token?userId=a"))
                 .header("Forwarded", "for=203.0.113.9").GET().build());
         assertEquals(403, forwarded.statusCode());
+    }
+
+    @Test
+    void handshakesThatCameThroughAProxyAreRefused() throws Exception {
+        // Before: Jetty's upgrade filter ran ahead of the web.xml guard, answered 101, and the client got pushes.
+        assertEquals(403, Handshake.status(server.ws(), Map.of("X-Forwarded-For", "203.0.113.9")));
+        assertEquals(403, Handshake.status(server.ws(), Map.of("Forwarded", "for=203.0.113.9")));
+        assertEquals(101, Handshake.status(server.ws(), Map.of()), "a loopback client without proxy headers");
+    }
+
+    @Test
+    void aRelayOnThisHostThatAddsNoHeaderLooksLocal() throws Exception {
+        // The limit of the guard, and why demo mode must be asked for: stunnel, an SSH tunnel, a plain proxy_pass on
+        // this host hand every client's handshake over as a loopback one, and nothing in it says otherwise.
+        try (TcpRelay relay = new TcpRelay("127.0.0.1", server.ws().getPort())) {
+            assertEquals(101, Handshake.status(relay.via(server.ws()), Map.of()));
+            assertEquals(403, Handshake.status(relay.via(server.ws()), Map.of("X-Forwarded-For", "203.0.113.9")));
+        }
+    }
+
+    @Test
+    void thePageIsGuardedToo() {
+        var page = Http.send(HttpRequest.newBuilder(server.http("")).header("X-Forwarded-For", "203.0.113.9").GET().build());
+        assertEquals(403, page.statusCode());
+        assertEquals(200, Http.get(server.http(""), null).statusCode());
     }
 
     @Test
