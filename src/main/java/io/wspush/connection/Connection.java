@@ -98,9 +98,17 @@ public final class Connection {
         return writer.offer(text, text.length());
     }
 
-    /** Queues a WebSocket ping; it travels in order with the text frames, so it never races a send. */
+    /**
+     * Queues a WebSocket ping; it travels in order with the text frames, so it never races a send, and is written
+     * on the node's pinger pool, never on the caller's thread (see {@link ConnectionWriter}).
+     */
     public void ping() {
         writer.offer(ConnectionWriter.PING, 0);
+    }
+
+    /** A ping has waited longer than {@code timeoutNanos} to be written: the peer is not reading. */
+    public boolean pingOverdue(long nowNanos, long timeoutNanos) {
+        return writer.pingOverdue(nowNanos, timeoutNanos);
     }
 
     public int queuedMessages() {

@@ -40,14 +40,14 @@ public final class SocketEvents implements Connection.Owner {
     private long lastPingNanos = System.nanoTime();
 
     SocketEvents(Node node, Config config, SessionRegistry registry, TokenVerifier tokens, PushMetrics metrics,
-                 Executor closer) {
+                 Executor closer, ConnectionWriter.Limits limits) {
         this.node = node;
         this.config = config;
         this.registry = registry;
         this.tokens = tokens;
         this.metrics = metrics;
         this.closer = closer;
-        this.limits = new ConnectionWriter.Limits(config.queueMaxMessages(), config.queueMaxBytes());
+        this.limits = limits;
         this.heartbeatSeconds = Math.max(1, Math.round(config.pingInterval().toMillis() / 1000.0));
     }
 
@@ -146,12 +146,16 @@ public final class SocketEvents implements Connection.Owner {
             long now = System.nanoTime();
             long registerNanos = config.registerTimeout().toNanos();
             long idleNanos = config.idleTimeout().toNanos();
+            long sendNanos = config.sendTimeout().toNanos();
             boolean pingRound = now - lastPingNanos >= config.pingInterval().toNanos();
             if (pingRound) lastPingNanos = now;
             for (Connection c : registry.openConnections()) {
                 if (c.isClosed()) continue;
                 if (!c.registered()) {
                     if (now - c.openedNanos() > registerNanos) c.close(Disconnect.REGISTRATION_TIMEOUT);
+                } else if (c.pingOverdue(now, sendNanos)) {
+                    // Its socket is full (it floods pings and never reads the pongs, or just stopped reading).
+                    c.close(Disconnect.SLOW_CONSUMER);
                 } else if (now - c.lastHeardNanos() > idleNanos) {
                     c.close(Disconnect.HEARTBEAT_TIMEOUT);
                 } else if (pingRound) {
