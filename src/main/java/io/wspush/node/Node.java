@@ -11,6 +11,7 @@ import io.wspush.connection.ConnectionWriter;
 import io.wspush.metrics.PushMetrics;
 import io.wspush.protocol.Delivery;
 import io.wspush.protocol.Disconnect;
+import io.wspush.protocol.LogText;
 import io.wspush.registry.SessionRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -181,7 +182,7 @@ public class Node implements Broker.LocalNode {
         requireRunning();
         metrics.pushes.increment();
         int n = broker.publish(new Delivery(userId, event, message, System.currentTimeMillis()));
-        if (LOG.isLoggable(Level.FINE)) LOG.fine("push user=" + userId + " delivered=" + n);
+        if (LOG.isLoggable(Level.FINE)) LOG.fine("push user=" + LogText.escape(userId) + " delivered=" + n);
         return n;
     }
 
@@ -228,7 +229,7 @@ public class Node implements Broker.LocalNode {
             c.close(Disconnect.OPERATOR);
             n++;
         }
-        LOG.info("operator disconnect user=" + userId + " connections=" + n);
+        LOG.info("operator disconnect user=" + LogText.escape(userId) + " connections=" + n);
         return n;
     }
 

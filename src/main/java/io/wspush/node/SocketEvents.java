@@ -8,6 +8,7 @@ import io.wspush.connection.ConnectionWriter;
 import io.wspush.metrics.PushMetrics;
 import io.wspush.protocol.Disconnect;
 import io.wspush.protocol.Envelopes;
+import io.wspush.protocol.LogText;
 import io.wspush.protocol.RegistrationFrame;
 import io.wspush.registry.SessionRegistry;
 import jakarta.websocket.CloseReason;
@@ -100,7 +101,7 @@ public final class SocketEvents implements Connection.Owner {
     }
 
     public void failed(Connection c, Throwable error) {
-        if (LOG.isLoggable(Level.FINE)) LOG.log(Level.FINE, c + " error: " + error);
+        if (LOG.isLoggable(Level.FINE)) LOG.log(Level.FINE, c + " error: " + LogText.escape(String.valueOf(error)));
         // Containers follow onError with onClose; marking here too covers the ones that do not.
         c.markClosed(new CloseReason(CloseReason.CloseCodes.CLOSED_ABNORMALLY, "error: " + error.getClass().getSimpleName()));
     }
@@ -132,7 +133,8 @@ public final class SocketEvents implements Connection.Owner {
         if (added == SessionRegistry.Added.FIRST_OF_USER) node.userArrived(id.userId());
         metrics.registrations.increment();
         if (c.v1()) c.sendText(Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds));
-        LOG.info("register " + c + " user=" + id.userId() + (frame.event() == null ? "" : " event=" + frame.event()));
+        LOG.info("register " + c + " user=" + LogText.escape(id.userId())
+                + (frame.event() == null ? "" : " event=" + LogText.escape(frame.event())));
     }
 
     private void refuse(Connection c, CloseReason reason) {
@@ -175,9 +177,11 @@ public final class SocketEvents implements Connection.Owner {
         if (registry.remove(c)) node.userLeft(c.userId());
         if (reason == Disconnect.SLOW_CONSUMER) metrics.slowConsumerCloses.increment();
         int code = reason.getCloseCode().getCode();
-        metrics.closed(Integer.toString(code));
-        LOG.info("close " + c + (c.userId() == null ? "" : " user=" + c.userId()) + ": " + code
-                + (reason.getReasonPhrase() == null || reason.getReasonPhrase().isEmpty() ? "" : " " + reason.getReasonPhrase()));
+        metrics.closed(Disconnect.metricLabel(code));
+        // The reason may be the client's own (its close frame): escaped, never a second log line.
+        LOG.info("close " + c + (c.userId() == null ? "" : " user=" + LogText.escape(c.userId())) + ": " + code
+                + (reason.getReasonPhrase() == null || reason.getReasonPhrase().isEmpty() ? ""
+                : " " + LogText.escape(reason.getReasonPhrase())));
     }
 
     @Override
@@ -187,7 +191,7 @@ public final class SocketEvents implements Connection.Owner {
 
     @Override
     public void sendFailed(Connection c, Throwable cause) {
-        if (LOG.isLoggable(Level.FINE)) LOG.fine("send to " + c + " failed: " + cause);
+        if (LOG.isLoggable(Level.FINE)) LOG.fine("send to " + c + " failed: " + LogText.escape(String.valueOf(cause)));
     }
 
     @Override

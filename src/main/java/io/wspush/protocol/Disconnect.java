@@ -24,6 +24,19 @@ public final class Disconnect {
         return of(CloseCodes.VIOLATED_POLICY, reason);
     }
 
+    /**
+     * A close code as a metric label: the codes wspush sends and the standard ones (RFC 6455 section 7.4.1, IANA
+     * 1000-1015) as themselves, anything else a client chose ({@code 3000-4999}) as {@code other}, so clients cannot
+     * mint metric series.
+     */
+    public static String metricLabel(int code) {
+        if (code >= 1000 && code <= 1015) return Integer.toString(code);
+        return switch (code) {
+            case 4001, 4002, 4003, 4008 -> Integer.toString(code);
+            default -> "other";
+        };
+    }
+
     private Disconnect() {
     }
 
