@@ -36,7 +36,8 @@ public record Config(
         String broker,
         String redisUri,
         Duration redisTimeout,
-        String nodeId) {
+        String nodeId,
+        Duration reconnectSpread) {
 
     public static final String DEMO_PUSH_KEY = "demo";
 
@@ -100,7 +101,8 @@ public record Config(
                 s.string("broker", "memory"),
                 s.string("redis.uri", "redis://127.0.0.1:6379"),
                 s.seconds("redis.timeout", 0.5, 0.01, 60),
-                nodeId);
+                nodeId,
+                s.seconds("shutdown.reconnect-spread", 5, 0, 300));
     }
 
     /** Keeps secrets out of logs even when a Config is printed by mistake. */

@@ -143,6 +143,20 @@ public final class ConnectionWriter implements SendHandler {
         return true;
     }
 
+    /**
+     * Takes the sender role without sending, so what is offered from now on queues until {@link #release}.
+     *
+     * @return false when some send is under way (then nothing is held)
+     */
+    boolean hold() {
+        return sending.compareAndSet(false, true);
+    }
+
+    /** Ends a {@link #hold}: sends what queued meanwhile, in order. */
+    void release() {
+        drainHoldingSender();
+    }
+
     /** The connection is closing: what is queued is dropped and nothing more is sent. */
     void stop() {
         stopped = true;

@@ -14,6 +14,7 @@ import io.wspush.protocol.Disconnect;
 import io.wspush.protocol.LogText;
 import io.wspush.registry.SessionRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.websocket.CloseReason;
 import jakarta.enterprise.inject.Produces;
 
 import java.time.Clock;
@@ -118,8 +119,10 @@ public class Node implements Broker.LocalNode {
         }
         LOG.info("wspush node stopping: closing " + registry.openCount() + " connections with 1001");
         timer.shutdownNow();
+        // v1 clients learn over how long to spread their reconnects, so a node's clients do not all land at once.
+        CloseReason v1Shutdown = Disconnect.shutdownWithSpread(config.reconnectSpread().toMillis());
         for (Connection c : new ArrayList<>(registry.openConnections())) {
-            c.close(Disconnect.SHUTDOWN);
+            c.close(c.v1() ? v1Shutdown : Disconnect.SHUTDOWN);
         }
         pinger.shutdownNow();
         int abandoned = Pools.finish(closer, config.shutdownGrace());

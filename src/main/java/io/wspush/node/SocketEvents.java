@@ -119,6 +119,9 @@ public final class SocketEvents implements Connection.Owner {
             refuse(c, Disconnect.tokenRefused(e.getMessage()));
             return;
         }
+        // v1: "registered" is queued before the connection is visible to pushes (and to the sweep's pings), and
+        // everything after it is held back until registration is complete, so it is always the first frame.
+        if (c.v1()) c.holdWith(Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds));
         c.registered(id.userId(), frame.event());
         SessionRegistry.Added added = registry.register(c, config.maxConnectionsPerUser());
         if (added == SessionRegistry.Added.USER_LIMIT) {
@@ -132,7 +135,7 @@ public final class SocketEvents implements Connection.Owner {
         }
         if (added == SessionRegistry.Added.FIRST_OF_USER) node.userArrived(id.userId());
         metrics.registrations.increment();
-        if (c.v1()) c.sendText(Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds));
+        c.release();
         LOG.info("register " + c + " user=" + LogText.escape(id.userId())
                 + (frame.event() == null ? "" : " event=" + LogText.escape(frame.event())));
     }
