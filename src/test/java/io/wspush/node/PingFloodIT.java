@@ -89,7 +89,8 @@ class PingFloodIT {
                 heartbeat.start();
 
                 // Registration timeouts of other connections, one after another through the next seconds: 1 s each,
-                // one sweep tick (75 ms) late at most, plus load.
+                // one sweep tick (75 ms) late at most; the bounds leave room for a loaded 2-core machine (up to
+                // 1.6 s seen) and still fail the old code, whose timer stalled 13 s (the flooder's idle timeout).
                 long worstRegisterMillis = 0;
                 for (int i = 0; i < 5; i++) {
                     long t = System.nanoTime();
@@ -107,8 +108,8 @@ class PingFloodIT {
                         + "heartbeat timeout %d ms (3 s setting); flooder still registered after %d ms: %s%n",
                         flooded.get() >> 20, worstRegisterMillis, heartbeatMillis[0],
                         (System.nanoTime() - floodedAt) / 1_000_000, Awaiting.userConnections(server, "flooder"));
-                assertTrue(worstRegisterMillis < 2_000, "registration timeout took " + worstRegisterMillis + " ms");
-                assertTrue(heartbeatMillis[0] > 0 && heartbeatMillis[0] < 4_500,
+                assertTrue(worstRegisterMillis < 3_000, "registration timeout took " + worstRegisterMillis + " ms");
+                assertTrue(heartbeatMillis[0] > 0 && heartbeatMillis[0] < 5_500,
                         "heartbeat timeout took " + heartbeatMillis[0] + " ms");
                 // And the flooder itself is dropped: its pings cannot be written within send.timeout.
                 Awaiting.userConnections(server, "flooder", 0);
