@@ -9,9 +9,13 @@ import io.wspush.testing.WsClient;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToIntFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,38 +23,39 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A registered client floods WebSocket pings and never reads: the container's automatic pongs fill its socket. The
  * node's own timer must go on timing out registrations and heartbeats of everybody else as if nothing happened.
+ * The same scenario runs on Tomcat and Payara in io.wspush.containers.ContainerPingFloodIT.
  */
-class PingFloodIT {
+public class PingFloodIT {
 
-    /** More than a stalled loopback reader absorbs (~36 MB, PLATFORM-NOTES), counted as pong bytes owed to us. */
+    /** The settings the scenario needs (short, so it runs in seconds). */
+    public static final Map<String, String> SETTINGS = Map.of(
+            "register.timeout", "1", "ping.interval", "0.3", "idle.timeout", "3", "send.timeout", "5");
+
+    /** An upper bound on what the flooder sends, whatever the container does. */
     static final long FLOOD_BYTES = 48L << 20;
-
-    /**
-     * A cold server may take longer than the short registration timeout to verify its first token (class loading,
-     * JIT): register once with retries before the test proper, then open the flooder.
-     */
-    static RawWebSocket warmedUp(TestServer server) throws IOException {
-        for (int i = 0; i < 5; i++) {
-            try (WsClient warm = WsClient.register(server.ws(), Tokens.valid("warm-up"), null)) {
-                if (warm.next(Duration.ofMillis(1500)) == null && !warm.isClosed()) break;
-            } catch (InterruptedException e) {
-                throw new IOException(e);
-            }
-        }
-        return RawWebSocket.connect(server.ws(), 0);
-    }
 
     @Test
     void aPingFlooderThatNeverReadsDelaysNobodysTimeouts() throws Exception {
-        try (TestServer server = TestServer.builder()
-                .set("register.timeout", "1")
-                .set("ping.interval", "0.3")
-                .set("idle.timeout", "3")
-                .set("send.timeout", "5")
-                .start();
-             RawWebSocket flooder = warmedUp(server)) {
-            flooder.sendText(WsClient.registration(Tokens.valid("flooder"), null));
-            Awaiting.userConnections(server, "flooder", 1);
+        TestServer.Builder b = TestServer.builder();
+        SETTINGS.forEach(b::set);
+        try (TestServer server = b.start()) {
+            run("jetty (embedded)", server.ws(), TestServer.SECRET, user -> Awaiting.userConnections(server, user), true);
+        }
+    }
+
+    /**
+     * The scenario against any running node with {@link #SETTINGS}.
+     *
+     * @param userConnections how many connections the node holds for a user (the admin API)
+     * @param flooderDropped whether the container's sendPing blocks on the full socket, so wspush sees the ping
+     *                       overdue and closes the flooder (Jetty, Tomcat; Payara's returned at once here)
+     */
+    public static void run(String where, URI ws, String secret, ToIntFunction<String> userConnections,
+                           boolean flooderDropped) throws Exception {
+        warmUp(ws, secret);
+        try (RawWebSocket flooder = RawWebSocket.connect(ws, 0)) {
+            flooder.sendText(WsClient.registration(token(secret, "flooder"), null));
+            Poll.untilEquals("flooder registered", Duration.ofSeconds(10), 1, () -> userConnections.applyAsInt("flooder"));
             AtomicLong flooded = new AtomicLong();
             byte[] payload = new byte[125];
             Arrays.fill(payload, (byte) 'p');
@@ -63,14 +68,14 @@ class PingFloodIT {
                         if ((flooded.addAndGet(payload.length + 2) & 0xFFFF) < 127) flooder.sendText("still here");
                     }
                 } catch (IOException closed) {
-                    // the server gave up on us: what the fix does
+                    // the server gave up on us
                 }
             }, "ping-flooder");
             flood.setDaemon(true);
             flood.start();
             try {
-                // Jetty stops reading from a peer whose outbound is stuck, so the flood itself stalls after a few MB;
-                // by then the pongs owed to it have filled its socket.
+                // Containers stop reading from a peer whose outbound is stuck, so the flood itself stalls after a
+                // few MB; by then the pongs owed to it have filled its socket.
                 Poll.until("the flood under way", Duration.ofSeconds(30), () -> flooded.get() >= 4L << 20 || !flood.isAlive());
                 long floodedAt = System.nanoTime();
 
@@ -78,9 +83,9 @@ class PingFloodIT {
                 long[] heartbeatMillis = {-1};
                 Thread heartbeat = new Thread(() -> {
                     long t = System.nanoTime();
-                    try (RawWebSocket deaf = RawWebSocket.connect(server.ws(), 0)) {
+                    try (RawWebSocket deaf = RawWebSocket.connect(ws, 0)) {
                         deaf.socket().setSoTimeout(30_000);
-                        deaf.sendText(WsClient.registration(Tokens.valid("deaf"), null));
+                        deaf.sendText(WsClient.registration(token(secret, "deaf"), null));
                         if (deaf.readUntilClose() == 4003) heartbeatMillis[0] = (System.nanoTime() - t) / 1_000_000;
                     } catch (IOException e) {
                         throw new IllegalStateException(e);
@@ -94,28 +99,47 @@ class PingFloodIT {
                 long worstRegisterMillis = 0;
                 for (int i = 0; i < 5; i++) {
                     long t = System.nanoTime();
-                    try (RawWebSocket silent = RawWebSocket.connect(server.ws(), 0)) {
+                    try (RawWebSocket silent = RawWebSocket.connect(ws, 0)) {
                         silent.socket().setSoTimeout(30_000);
                         int code = silent.readUntilClose();
                         long took = (System.nanoTime() - t) / 1_000_000;
-                        assertEquals(4008, code, "victim " + i + " was closed with " + code + " after " + took + " ms");
+                        assertEquals(4008, code, where + ": victim " + i + " was closed with " + code + " after " + took + " ms");
                         worstRegisterMillis = Math.max(worstRegisterMillis, took);
                     }
                 }
                 heartbeat.join(30_000);
 
-                System.out.printf("PingFloodIT: flooded %d MB; worst registration timeout %d ms (1 s setting), "
+                System.out.printf("PingFloodIT %s: flooded %d MB; worst registration timeout %d ms (1 s setting), "
                         + "heartbeat timeout %d ms (3 s setting); flooder still registered after %d ms: %s%n",
-                        flooded.get() >> 20, worstRegisterMillis, heartbeatMillis[0],
-                        (System.nanoTime() - floodedAt) / 1_000_000, Awaiting.userConnections(server, "flooder"));
-                assertTrue(worstRegisterMillis < 3_000, "registration timeout took " + worstRegisterMillis + " ms");
+                        where, flooded.get() >> 20, worstRegisterMillis, heartbeatMillis[0],
+                        (System.nanoTime() - floodedAt) / 1_000_000, userConnections.applyAsInt("flooder"));
+                assertTrue(worstRegisterMillis < 3_000, where + ": registration timeout took " + worstRegisterMillis + " ms");
                 assertTrue(heartbeatMillis[0] > 0 && heartbeatMillis[0] < 5_500,
-                        "heartbeat timeout took " + heartbeatMillis[0] + " ms");
-                // And the flooder itself is dropped: its pings cannot be written within send.timeout.
-                Awaiting.userConnections(server, "flooder", 0);
+                        where + ": heartbeat timeout took " + heartbeatMillis[0] + " ms");
+                // And the flooder itself is dropped (4001 once its ping waits send.timeout, or the container's own).
+                if (flooderDropped) {
+                    Poll.untilEquals(where + ": flooder dropped", Duration.ofSeconds(15), 0,
+                            () -> userConnections.applyAsInt("flooder"));
+                }
             } finally {
                 flooder.close();
                 flood.join(10_000);
+            }
+        }
+    }
+
+    static String token(String secret, String user) {
+        return Tokens.token(secret, user, Instant.now().minusSeconds(5), Instant.now().plusSeconds(3600));
+    }
+
+    /**
+     * A cold server may take longer than the short registration timeout to verify its first token (class loading,
+     * JIT): register once with retries before the scenario proper.
+     */
+    static void warmUp(URI ws, String secret) throws InterruptedException {
+        for (int i = 0; i < 5; i++) {
+            try (WsClient warm = WsClient.register(ws, token(secret, "warm-up"), null)) {
+                if (warm.next(Duration.ofMillis(1500)) == null && !warm.isClosed()) return;
             }
         }
     }
