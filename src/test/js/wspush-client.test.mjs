@@ -184,7 +184,7 @@ test('re-registers after reconnecting and resets the backoff once stable', async
   client.stop();
 });
 
-test('1001 from a registered connection reconnects at once with small jitter', async () => {
+test('1001 from a registered connection reconnects within 5 s (no hint from the server)', async () => {
   mock.method(Math, 'random', () => 0.5);
   const { client, states, errors } = makeClient({ backoff: { initialMs: 5000 } });
   client.start();
@@ -196,8 +196,36 @@ test('1001 from a registered connection reconnects at once with small jitter', a
   const s = states.at(-1);
   assert.equal(s.state, 'reconnecting');
   assert.equal(s.code, 1001);
-  assert.ok(s.delayMs <= 1000, `delay ${s.delayMs}`);
+  assert.equal(s.delayMs, 2500, 'a random moment within 5 s');
   assert.equal(errors.length, 1, 'only the 1006, not the 1001, is an error');
+  client.stop();
+});
+
+test('1001 with a reconnect-spread-ms hint reconnects at a random moment within that window', async () => {
+  mock.method(Math, 'random', () => 0.5);
+  const { client, states, errors } = makeClient({ backoff: { initialMs: 100 } });
+  client.start();
+  await connectAndRegister();
+  FakeWS.last.serverClose(1001, 'server shutting down; reconnect-spread-ms=8000');
+  let s = states.at(-1);
+  assert.equal(s.state, 'reconnecting');
+  assert.equal(s.delayMs, 4000, 'half of the window for Math.random() = 0.5');
+  assert.equal(errors.length, 0);
+  mock.timers.tick(3999);
+  assert.equal(states.at(-1).state, 'reconnecting', 'not before its moment');
+  mock.timers.tick(1);
+  await settle();
+  assert.equal(states.at(-1).state, 'connecting');
+  await connectAndRegister();
+  // An absurd hint is capped (5 minutes); a malformed one falls back to the 1 s jitter.
+  FakeWS.last.serverClose(1001, 'server shutting down; reconnect-spread-ms=999999999');
+  s = states.at(-1);
+  assert.equal(s.delayMs, 150_000);
+  client.stop();
+  client.start();
+  await connectAndRegister();
+  FakeWS.last.serverClose(1001, 'server shutting down; reconnect-spread-ms=soon');
+  assert.equal(states.at(-1).delayMs, 2500, 'the default window');
   client.stop();
 });
 

@@ -4,7 +4,8 @@
 const SUBPROTOCOL = 'wspush.v1';
 const REFRESH_BEFORE_EXP_MS = 60_000; // fetch a new token this long before the current one expires
 const FALLBACK_TIMEOUT_MS = 60_000; // dead-connection timeout until the server has told us its heartbeat
-const SHUTDOWN_JITTER_MS = 1_000; // spread reconnects after a node shutdown (1001) so they don't stampede
+const SHUTDOWN_JITTER_MS = 5_000; // spread reconnects after a 1001 without the server's hint (e.g. the container's own)
+const MAX_SHUTDOWN_SPREAD_MS = 300_000; // cap on the server's reconnect-spread-ms hint (its setting's maximum)
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout overflows (fires at once) above this
 const LOCAL_TIMEOUT_CODE = 4000; // close code the client uses when it gives up on a silent connection
 
@@ -201,8 +202,9 @@ export class WspushClient extends EventTarget {
     else if (code === 1008 && /token/i.test(reason)) this.#tokenStale = 'rejected';
 
     if (code !== 1000 && code !== 1001) this.#emitError({ code, reason });
-    // A node going away is not our fault: reconnect (to another node) at once, with a little jitter.
-    const delay = code === 1001 && wasConnected ? Math.random() * SHUTDOWN_JITTER_MS : this.#backoffDelay();
+    // A node going away is not our fault: reconnect (to another node) soon, at a random moment within the window
+    // the server names ("...; reconnect-spread-ms=N"), so the clients of a stopping node do not all land at once.
+    const delay = code === 1001 && wasConnected ? Math.random() * shutdownSpreadMs(reason) : this.#backoffDelay();
     this.#retry(delay, { code, reason });
   }
 
@@ -312,4 +314,10 @@ function tryClose(ws, code, reason) {
   } catch {
     // already closed
   }
+}
+
+/** The reconnect window a 1001 close reason names (`reconnect-spread-ms=N`), else SHUTDOWN_JITTER_MS. */
+function shutdownSpreadMs(reason) {
+  const m = /(?:^|[;\s])reconnect-spread-ms=(\d{1,9})(?:$|[;\s])/.exec(reason ?? '');
+  return m ? Math.min(Number(m[1]), MAX_SHUTDOWN_SPREAD_MS) : SHUTDOWN_JITTER_MS;
 }

@@ -39,7 +39,8 @@ public record Config(
         Duration redisTimeout,
         String nodeId,
         /** What the operator should hear at start: settings that work but are risky (e.g. one key for everything). */
-        List<String> warnings) {
+        List<String> warnings,
+        Duration reconnectSpread) {
 
     public static final String DEMO_PUSH_KEY = "demo";
 
@@ -148,7 +149,8 @@ public record Config(
                 s.string("redis.uri", "redis://127.0.0.1:6379"),
                 s.seconds("redis.timeout", 0.5, 0.01, 60),
                 nodeId,
-                List.copyOf(warnings));
+                List.copyOf(warnings),
+                s.seconds("shutdown.reconnect-spread", 5, 0, 300));
     }
 
     /** A bearer key setting, or null when unset; refused when shorter than {@link #MIN_KEY_LENGTH}. */

@@ -38,6 +38,8 @@ public final class Connection {
     private volatile String userId;
     private volatile String event;
     private volatile long lastHeardNanos = openedNanos;
+    /** Registration thread only. */
+    private boolean heldForRegistration;
 
     public Connection(Session session, Owner owner, ConnectionWriter.Limits limits) {
         this.session = session;
@@ -93,14 +95,41 @@ public final class Connection {
         return writer.offer(d, d.frame(v1).length());
     }
 
+    /**
+     * Queues {@code text} as the next frame and holds back everything offered after it until {@link #release}: the
+     * "registered" envelope is queued this way before the connection becomes visible to pushes, so it is always the
+     * client's first frame.
+     */
+    public void holdWith(String text) {
+        boolean held = writer.hold();
+        writer.offer(text, text.length());
+        if (!held) return; // something was in flight (never before registration): plain queue order still holds
+        heldForRegistration = true;
+    }
+
+    /** Lets the frames held back by {@link #holdWith} go. */
+    public void release() {
+        if (!heldForRegistration) return;
+        heldForRegistration = false;
+        writer.release();
+    }
+
     /** Queues a control text frame (v1 envelopes such as "registered" or "pong"). */
     public boolean sendText(String text) {
         return writer.offer(text, text.length());
     }
 
-    /** Queues a WebSocket ping; it travels in order with the text frames, so it never races a send. */
+    /**
+     * Queues a WebSocket ping; it travels in order with the text frames, so it never races a send, and is written
+     * on the node's pinger pool, never on the caller's thread (see {@link ConnectionWriter}).
+     */
     public void ping() {
         writer.offer(ConnectionWriter.PING, 0);
+    }
+
+    /** A ping has waited longer than {@code timeoutNanos} to be written: the peer is not reading. */
+    public boolean pingOverdue(long nowNanos, long timeoutNanos) {
+        return writer.pingOverdue(nowNanos, timeoutNanos);
     }
 
     public int queuedMessages() {

@@ -7,9 +7,12 @@ import jakarta.websocket.SendResult;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The one sender of a connection's frames. JSR-356 forbids concurrent sends on a session (Tomcat throws; the Go
@@ -20,11 +23,51 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Lock-free: whoever flips {@code sending} from false to true is the sender and drains until the queue is empty
  * or a send goes asynchronous; the send's completion callback then carries on. {@code phase} settles who continues
  * when a send completes inline, so the loop never recurses through the callback.
+ *
+ * <p>Pings: JSR-356 has no asynchronous ping ({@code sendPing} blocks on every container: Jetty 12 waits on the
+ * frame's callback without a deadline until the connection's idle timeout, Tomcat up to its blocking send timeout),
+ * and a client that floods pings and never reads fills its socket with the container's automatic pongs. So a ping
+ * is written on the {@link Limits#pinger} pool, never on the thread that queued it (the node's timer): while it is
+ * in flight it holds the sender role like an asynchronous text send, so one stuck peer holds at most one pinger
+ * thread, and {@link #pingOverdue} lets the sweep close a peer whose ping is not written in time ({@link #stop}
+ * then interrupts the blocked thread).
  */
 public final class ConnectionWriter implements SendHandler {
 
-    /** How much one connection may have queued: messages, and characters of their frames. */
-    public record Limits(int maxMessages, long maxChars) {
+    /**
+     * How much one connection may have queued (messages, and characters of their frames), and what all writers of
+     * a node share: the pool that performs blocking pings, and the node-wide queue totals.
+     */
+    public record Limits(int maxMessages, long maxChars, Executor pinger, Totals totals) {
+        /** Pings inline on the caller's thread, own totals: for tests of one writer. */
+        public Limits(int maxMessages, long maxChars) {
+            this(maxMessages, maxChars, Runnable::run, new Totals());
+        }
+    }
+
+    /** What is queued on all connections of a node, kept by the writers as they go (cheap to read per scrape). */
+    public static final class Totals {
+        private final LongAdder messages = new LongAdder();
+        private final LongAdder chars = new LongAdder();
+
+        public long messages() {
+            return messages.sum();
+        }
+
+        /** Counted as {@code wspush.queue.max-bytes} counts: characters of the frames. */
+        public long chars() {
+            return chars.sum();
+        }
+
+        void add(int chars) {
+            messages.increment();
+            this.chars.add(chars);
+        }
+
+        void remove(int chars) {
+            messages.decrement();
+            this.chars.add(-chars);
+        }
     }
 
     /** What the writer tells its connection. Called on whichever thread is the sender at that moment. */
@@ -56,6 +99,10 @@ public final class ConnectionWriter implements SendHandler {
     private final AtomicInteger phase = new AtomicInteger();
     private Object inFlight;
     private long inFlightQueuedNanos;
+    /** The pinger thread writing this connection's ping and since when; guarded by pingLock. */
+    private final Object pingLock = new Object();
+    private Thread pingThread;
+    private volatile long pingStartedNanos;
 
     ConnectionWriter(RemoteEndpoint.Async remote, boolean v1, Limits limits, Events events) {
         this.remote = remote;
@@ -82,17 +129,49 @@ public final class ConnectionWriter implements SendHandler {
             events.overflowed();
             return false;
         }
-        queue.add(new Queued(item, chars, System.nanoTime()));
+        Queued q = new Queued(item, chars, System.nanoTime());
+        queue.add(q);
+        limits.totals().add(chars);
+        if (stopped && queue.remove(q)) {
+            // Stopped while we queued: stop() may have drained before our add, so take it back ourselves.
+            limits.totals().remove(chars);
+            return false;
+        }
         if (sending.compareAndSet(false, true)) {
             drainHoldingSender();
         }
         return true;
     }
 
+    /**
+     * Takes the sender role without sending, so what is offered from now on queues until {@link #release}.
+     *
+     * @return false when some send is under way (then nothing is held)
+     */
+    boolean hold() {
+        return sending.compareAndSet(false, true);
+    }
+
+    /** Ends a {@link #hold}: sends what queued meanwhile, in order. */
+    void release() {
+        drainHoldingSender();
+    }
+
     /** The connection is closing: what is queued is dropped and nothing more is sent. */
     void stop() {
         stopped = true;
-        queue.clear();
+        Queued q;
+        while ((q = queue.poll()) != null) limits.totals().remove(q.chars());
+        synchronized (pingLock) {
+            // A ping stuck on a peer that does not read: free the pinger thread (its sendPing fails).
+            if (pingThread != null) pingThread.interrupt();
+        }
+    }
+
+    /** Whether a ping has been waiting longer than {@code timeoutNanos} to be written (the peer does not read). */
+    boolean pingOverdue(long nowNanos, long timeoutNanos) {
+        long started = pingStartedNanos;
+        return started != 0 && nowNanos - started > timeoutNanos;
     }
 
     int queuedMessages() {
@@ -106,6 +185,7 @@ public final class ConnectionWriter implements SendHandler {
             while ((q = queue.poll()) != null) {
                 queuedMessages.decrementAndGet();
                 queuedChars.addAndGet(-q.chars());
+                limits.totals().remove(q.chars());
                 if (stopped) continue;
                 if (!transmit(q)) return;
             }
@@ -118,18 +198,19 @@ public final class ConnectionWriter implements SendHandler {
     /** @return true when the send completed inline and the caller should go on draining */
     private boolean transmit(Queued q) {
         Object item = q.item();
-        if (item == PING) {
-            try {
-                remote.sendPing(PING_PAYLOAD.duplicate());
-            } catch (Exception e) {
-                events.failed(e);
-            }
-            return true;
-        }
-        String text = item instanceof Delivery d ? d.frame(v1) : (String) item;
         inFlight = item;
         inFlightQueuedNanos = q.queuedNanos();
         phase.set(PENDING);
+        if (item == PING) {
+            try {
+                limits.pinger().execute(this::pingHoldingSender);
+            } catch (RejectedExecutionException shuttingDown) {
+                inFlight = null;
+                return true; // no ping this round
+            }
+            return !phase.compareAndSet(PENDING, GONE_ASYNC);
+        }
+        String text = item instanceof Delivery d ? d.frame(v1) : (String) item;
         try {
             remote.sendText(text, this);
         } catch (RuntimeException e) {
@@ -137,6 +218,27 @@ public final class ConnectionWriter implements SendHandler {
             onResult(new SendResult(e));
         }
         return !phase.compareAndSet(PENDING, GONE_ASYNC);
+    }
+
+    /** On a pinger thread: the blocking write, then carries on like an asynchronous send's completion. */
+    private void pingHoldingSender() {
+        Exception failure = null;
+        synchronized (pingLock) {
+            pingThread = Thread.currentThread();
+            pingStartedNanos = System.nanoTime();
+        }
+        try {
+            if (!stopped) remote.sendPing(PING_PAYLOAD.duplicate());
+        } catch (Exception e) {
+            failure = e;
+        } finally {
+            synchronized (pingLock) {
+                pingThread = null;
+                pingStartedNanos = 0;
+                Thread.interrupted(); // an interrupt from stop() ends here, never in the pool's next task
+            }
+        }
+        onResult(failure == null ? new SendResult() : new SendResult(failure));
     }
 
     @Override

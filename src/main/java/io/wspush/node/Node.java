@@ -7,18 +7,19 @@ import io.wspush.broker.Broker;
 import io.wspush.broker.Brokers;
 import io.wspush.config.Config;
 import io.wspush.connection.Connection;
+import io.wspush.connection.ConnectionWriter;
 import io.wspush.metrics.PushMetrics;
 import io.wspush.protocol.Delivery;
 import io.wspush.protocol.Disconnect;
+import io.wspush.protocol.LogText;
 import io.wspush.registry.SessionRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.websocket.CloseReason;
 import jakarta.enterprise.inject.Produces;
 
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +54,8 @@ public class Node implements Broker.LocalNode {
     private PushMetrics metrics;
     private SocketEvents sockets;
     private ScheduledThreadPoolExecutor timer;
-    private ExecutorService closer;
+    private ThreadPoolExecutor closer;
+    private ThreadPoolExecutor pinger;
 
     /**
      * The instance behind a CDI client proxy: the one place wspush gets past Weld's proxies. The lifecycle keeps
@@ -83,12 +85,16 @@ public class Node implements Broker.LocalNode {
         metrics.gauge("wspush.connections.registered", "Registered connections", registry::registeredCount);
         metrics.gauge("wspush.users", "Users with at least one connection on this node", registry::userCount);
         metrics.gauge("wspush.broker.up", "1 when the broker works, else 0", () -> broker.problem() == null ? 1 : 0);
-        ThreadPoolExecutor closers = new ThreadPoolExecutor(1, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                Threads.named("wspush-closer"));
-        closers.allowCoreThreadTimeOut(true);
-        this.closer = closers;
+        this.closer = Pools.closers();
+        this.pinger = Pools.pingers();
+        ConnectionWriter.Limits limits = new ConnectionWriter.Limits(config.queueMaxMessages(), config.queueMaxBytes(),
+                pinger, new ConnectionWriter.Totals());
+        metrics.gauge("wspush.queued.messages", "Messages and control frames queued on this node's connections",
+                limits.totals()::messages);
+        metrics.gauge("wspush.queued.bytes", "Size of the queued frames, counted as wspush.queue.max-bytes counts it "
+                + "(characters)", limits.totals()::chars);
         this.broker = Brokers.create(config, metrics, Threads.named("wspush-redis"));
-        this.sockets = new SocketEvents(this, config, registry, tokens, metrics, closer);
+        this.sockets = new SocketEvents(this, config, registry, tokens, metrics, closer, limits);
         broker.start(this);
         this.timer = new ScheduledThreadPoolExecutor(1, Threads.named("wspush-timer"));
         timer.setRemoveOnCancelPolicy(true);
@@ -115,16 +121,16 @@ public class Node implements Broker.LocalNode {
         }
         LOG.info("wspush node stopping: closing " + registry.openCount() + " connections with 1001");
         timer.shutdownNow();
+        // v1 clients learn over how long to spread their reconnects, so a node's clients do not all land at once.
+        CloseReason v1Shutdown = Disconnect.shutdownWithSpread(config.reconnectSpread().toMillis());
         for (Connection c : new ArrayList<>(registry.openConnections())) {
-            c.close(Disconnect.SHUTDOWN);
+            c.close(c.v1() ? v1Shutdown : Disconnect.SHUTDOWN);
         }
-        closer.shutdown();
-        try {
-            if (!closer.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-                closer.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        pinger.shutdownNow();
+        int abandoned = Pools.finish(closer, config.shutdownGrace());
+        if (abandoned > 0) {
+            LOG.warning("wspush node stopping: gave up on " + abandoned + " closes after wspush.shutdown.grace ("
+                    + config.shutdownGrace().toMillis() + " ms); those clients get no 1001");
         }
         broker.close();
         metrics.close();
@@ -181,7 +187,7 @@ public class Node implements Broker.LocalNode {
         requireRunning();
         metrics.pushes.increment();
         int n = broker.publish(new Delivery(userId, event, message, System.currentTimeMillis()));
-        if (LOG.isLoggable(Level.FINE)) LOG.fine("push user=" + userId + " delivered=" + n);
+        if (LOG.isLoggable(Level.FINE)) LOG.fine("push user=" + LogText.escape(userId) + " delivered=" + n);
         return n;
     }
 
@@ -228,7 +234,7 @@ public class Node implements Broker.LocalNode {
             c.close(Disconnect.OPERATOR);
             n++;
         }
-        LOG.info("operator disconnect user=" + userId + " connections=" + n);
+        LOG.info("operator disconnect user=" + LogText.escape(userId) + " connections=" + n);
         return n;
     }
 

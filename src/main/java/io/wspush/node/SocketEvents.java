@@ -8,6 +8,7 @@ import io.wspush.connection.ConnectionWriter;
 import io.wspush.metrics.PushMetrics;
 import io.wspush.protocol.Disconnect;
 import io.wspush.protocol.Envelopes;
+import io.wspush.protocol.LogText;
 import io.wspush.protocol.RegistrationFrame;
 import io.wspush.registry.SessionRegistry;
 import jakarta.websocket.CloseReason;
@@ -40,14 +41,14 @@ public final class SocketEvents implements Connection.Owner {
     private long lastPingNanos = System.nanoTime();
 
     SocketEvents(Node node, Config config, SessionRegistry registry, TokenVerifier tokens, PushMetrics metrics,
-                 Executor closer) {
+                 Executor closer, ConnectionWriter.Limits limits) {
         this.node = node;
         this.config = config;
         this.registry = registry;
         this.tokens = tokens;
         this.metrics = metrics;
         this.closer = closer;
-        this.limits = new ConnectionWriter.Limits(config.queueMaxMessages(), config.queueMaxBytes());
+        this.limits = limits;
         this.heartbeatSeconds = Math.max(1, Math.round(config.pingInterval().toMillis() / 1000.0));
     }
 
@@ -100,7 +101,7 @@ public final class SocketEvents implements Connection.Owner {
     }
 
     public void failed(Connection c, Throwable error) {
-        if (LOG.isLoggable(Level.FINE)) LOG.log(Level.FINE, c + " error: " + error);
+        if (LOG.isLoggable(Level.FINE)) LOG.log(Level.FINE, c + " error: " + LogText.escape(String.valueOf(error)));
         // Containers follow onError with onClose; marking here too covers the ones that do not.
         c.markClosed(new CloseReason(CloseReason.CloseCodes.CLOSED_ABNORMALLY, "error: " + error.getClass().getSimpleName()));
     }
@@ -118,6 +119,9 @@ public final class SocketEvents implements Connection.Owner {
             refuse(c, Disconnect.tokenRefused(e.getMessage()));
             return;
         }
+        // v1: "registered" is queued before the connection is visible to pushes (and to the sweep's pings), and
+        // everything after it is held back until registration is complete, so it is always the first frame.
+        if (c.v1()) c.holdWith(Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds));
         c.registered(id.userId(), frame.event());
         SessionRegistry.Added added = registry.register(c, config.maxConnectionsPerUser());
         if (added == SessionRegistry.Added.USER_LIMIT) {
@@ -131,8 +135,9 @@ public final class SocketEvents implements Connection.Owner {
         }
         if (added == SessionRegistry.Added.FIRST_OF_USER) node.userArrived(id.userId());
         metrics.registrations.increment();
-        if (c.v1()) c.sendText(Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds));
-        LOG.info("register " + c + " user=" + id.userId() + (frame.event() == null ? "" : " event=" + frame.event()));
+        c.release();
+        LOG.info("register " + c + " user=" + LogText.escape(id.userId())
+                + (frame.event() == null ? "" : " event=" + LogText.escape(frame.event())));
     }
 
     private void refuse(Connection c, CloseReason reason) {
@@ -146,12 +151,16 @@ public final class SocketEvents implements Connection.Owner {
             long now = System.nanoTime();
             long registerNanos = config.registerTimeout().toNanos();
             long idleNanos = config.idleTimeout().toNanos();
+            long sendNanos = config.sendTimeout().toNanos();
             boolean pingRound = now - lastPingNanos >= config.pingInterval().toNanos();
             if (pingRound) lastPingNanos = now;
             for (Connection c : registry.openConnections()) {
                 if (c.isClosed()) continue;
                 if (!c.registered()) {
                     if (now - c.openedNanos() > registerNanos) c.close(Disconnect.REGISTRATION_TIMEOUT);
+                } else if (c.pingOverdue(now, sendNanos)) {
+                    // Its socket is full (it floods pings and never reads the pongs, or just stopped reading).
+                    c.close(Disconnect.SLOW_CONSUMER);
                 } else if (now - c.lastHeardNanos() > idleNanos) {
                     c.close(Disconnect.HEARTBEAT_TIMEOUT);
                 } else if (pingRound) {
@@ -171,9 +180,11 @@ public final class SocketEvents implements Connection.Owner {
         if (registry.remove(c)) node.userLeft(c.userId());
         if (reason == Disconnect.SLOW_CONSUMER) metrics.slowConsumerCloses.increment();
         int code = reason.getCloseCode().getCode();
-        metrics.closed(Integer.toString(code));
-        LOG.info("close " + c + (c.userId() == null ? "" : " user=" + c.userId()) + ": " + code
-                + (reason.getReasonPhrase() == null || reason.getReasonPhrase().isEmpty() ? "" : " " + reason.getReasonPhrase()));
+        metrics.closed(Disconnect.metricLabel(code));
+        // The reason may be the client's own (its close frame): escaped, never a second log line.
+        LOG.info("close " + c + (c.userId() == null ? "" : " user=" + LogText.escape(c.userId())) + ": " + code
+                + (reason.getReasonPhrase() == null || reason.getReasonPhrase().isEmpty() ? ""
+                : " " + LogText.escape(reason.getReasonPhrase())));
     }
 
     @Override
@@ -183,7 +194,7 @@ public final class SocketEvents implements Connection.Owner {
 
     @Override
     public void sendFailed(Connection c, Throwable cause) {
-        if (LOG.isLoggable(Level.FINE)) LOG.fine("send to " + c + " failed: " + cause);
+        if (LOG.isLoggable(Level.FINE)) LOG.fine("send to " + c + " failed: " + LogText.escape(String.valueOf(cause)));
     }
 
     @Override

@@ -19,9 +19,34 @@ public final class Disconnect {
     public static final CloseReason HEARTBEAT_TIMEOUT = of(code(4003), "heartbeat timeout");
     public static final CloseReason REGISTRATION_TIMEOUT = of(code(4008), "registration timeout");
 
+    /**
+     * 1001 for a {@code wspush.v1} client, with the window over which the clients of a stopping node should spread
+     * their reconnects: {@code "server shutting down; reconnect-spread-ms=5000"}. Plain clients keep
+     * {@link #SHUTDOWN}, wserver's frames.
+     */
+    public static CloseReason shutdownWithSpread(long spreadMillis) {
+        return of(CloseCodes.GOING_AWAY, SHUTDOWN.getReasonPhrase() + "; " + RECONNECT_SPREAD + "=" + spreadMillis);
+    }
+
+    /** The name of the retry hint in a v1 client's 1001 close reason. */
+    public static final String RECONNECT_SPREAD = "reconnect-spread-ms";
+
     /** Token refusals: 1008 with the refusal as reason ("invalid token", "token expired", "token revoked"). */
     public static CloseReason tokenRefused(String reason) {
         return of(CloseCodes.VIOLATED_POLICY, reason);
+    }
+
+    /**
+     * A close code as a metric label: the codes wspush sends and the standard ones (RFC 6455 section 7.4.1, IANA
+     * 1000-1015) as themselves, anything else a client chose ({@code 3000-4999}) as {@code other}, so clients cannot
+     * mint metric series.
+     */
+    public static String metricLabel(int code) {
+        if (code >= 1000 && code <= 1015) return Integer.toString(code);
+        return switch (code) {
+            case 4001, 4002, 4003, 4008 -> Integer.toString(code);
+            default -> "other";
+        };
     }
 
     private Disconnect() {

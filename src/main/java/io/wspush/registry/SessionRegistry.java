@@ -26,11 +26,16 @@ public class SessionRegistry {
     private final ConcurrentHashMap<String, Connection[]> byUser = new ConcurrentHashMap<>();
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger registered = new AtomicInteger();
+    /** The open connections counted as they are admitted: the limit check and the count are one atomic step. */
+    private final AtomicInteger openCount = new AtomicInteger();
 
     /** Counts a newly opened connection; false when the node already holds {@code max}. */
     public boolean open(Connection c, int max) {
-        if (open.size() >= max) return false;
-        open.add(c);
+        if (openCount.incrementAndGet() > max) {
+            openCount.decrementAndGet();
+            return false;
+        }
+        if (!open.add(c)) openCount.decrementAndGet();
         return true;
     }
 
@@ -60,7 +65,7 @@ public class SessionRegistry {
      * @return true when it was the user's last connection on this node
      */
     public boolean remove(Connection c) {
-        open.remove(c);
+        if (open.remove(c)) openCount.decrementAndGet();
         String user = c.userId();
         if (user == null) return false;
         boolean[] last = new boolean[1];
@@ -97,7 +102,7 @@ public class SessionRegistry {
     }
 
     public int openCount() {
-        return open.size();
+        return openCount.get();
     }
 
     public int registeredCount() {

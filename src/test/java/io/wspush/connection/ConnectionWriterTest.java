@@ -201,4 +201,75 @@ class ConnectionWriterTest {
         assertEquals("session closed", events.failures.get(0).getMessage());
         assertEquals(List.of("after"), sent, "the writer is not wedged by a failed send");
     }
+
+    @Test
+    void aPingIsWrittenOnThePingerHoldingTheSenderRoleAndAStuckOneIsFreedByStop() throws Exception {
+        CountDownLatch socketFull = new CountDownLatch(1);
+        List<String> sent = new CopyOnWriteArrayList<>();
+        RemoteEndpoint.Async remote = (RemoteEndpoint.Async) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {RemoteEndpoint.Async.class}, (p, m, a) -> {
+                    if (m.getName().equals("sendPing")) {
+                        socketFull.await(); // blocks as a container's sendPing does on a peer that does not read
+                        sent.add("<ping>");
+                    } else if (m.getName().equals("sendText")) {
+                        sent.add((String) a[0]);
+                        ((SendHandler) a[1]).onResult(new jakarta.websocket.SendResult());
+                    }
+                    return null;
+                });
+        List<Runnable> pingerTasks = new CopyOnWriteArrayList<>();
+        ConnectionWriter.Totals totals = new ConnectionWriter.Totals();
+        Recorder events = new Recorder();
+        ConnectionWriter w = new ConnectionWriter(remote, false,
+                new ConnectionWriter.Limits(10, 1000, pingerTasks::add, totals), events);
+
+        // The offering thread (the node's timer) only hands the ping over; it never calls sendPing itself.
+        assertTrue(w.offer(ConnectionWriter.PING, 0));
+        assertEquals(1, pingerTasks.size());
+        assertTrue(offer(w, d("behind the ping")));
+        assertEquals(List.of(), sent, "nothing overtakes the ping in flight");
+        assertEquals(1, totals.messages());
+        assertEquals("behind the ping".length(), totals.chars());
+
+        Thread pinger = new Thread(pingerTasks.get(0), "test-pinger");
+        pinger.start();
+        io.wspush.testing.Poll.until("the ping under way", java.time.Duration.ofSeconds(5),
+                () -> w.pingOverdue(System.nanoTime(), 0));
+        assertFalse(w.pingOverdue(System.nanoTime(), java.time.Duration.ofSeconds(60).toNanos()));
+        w.stop(); // the sweep closed the peer: the stuck pinger thread is interrupted and freed
+        pinger.join(5_000);
+        assertFalse(pinger.isAlive(), "the pinger thread is free again");
+        assertEquals(1, events.failures.size(), "the interrupted ping reports a failure");
+        assertFalse(w.pingOverdue(System.nanoTime(), 0));
+        assertEquals(0, totals.messages(), "the dropped queue leaves the node totals");
+        assertEquals(0, totals.chars());
+        assertFalse(Thread.currentThread().isInterrupted());
+    }
+
+    @Test
+    void nodeTotalsFollowEveryQueueAndDrain() {
+        FakeSession a = new FakeSession(null), b = new FakeSession(null);
+        a.completeInline = false;
+        b.completeInline = false;
+        ConnectionWriter.Totals totals = new ConnectionWriter.Totals();
+        Recorder events = new Recorder();
+        ConnectionWriter wa = new ConnectionWriter(a.session.getAsyncRemote(), false,
+                new ConnectionWriter.Limits(10, 1000, Runnable::run, totals), events);
+        ConnectionWriter wb = new ConnectionWriter(b.session.getAsyncRemote(), false,
+                new ConnectionWriter.Limits(10, 1000, Runnable::run, totals), events);
+        for (int i = 0; i < 3; i++) offer(wa, d("aaaa"));
+        for (int i = 0; i < 2; i++) offer(wb, d("bb"));
+        // One frame of each is in flight (not queued any more): 2 + 1 queued.
+        assertEquals(3, totals.messages());
+        assertEquals(2 * 4 + 2, totals.chars());
+        a.completeOne();
+        assertEquals(2, totals.messages());
+        wb.stop();
+        assertEquals(1, totals.messages());
+        assertEquals(4, totals.chars());
+        a.completeOne();
+        a.completeOne();
+        assertEquals(0, totals.messages());
+        assertEquals(0, totals.chars());
+    }
 }

@@ -85,4 +85,31 @@ class SessionRegistryTest {
         assertEquals(0, registry.registeredCount());
         assertEquals(0, registry.openCount());
     }
+
+    @Test
+    void theConnectionLimitIsExactUnderConcurrentOpens() throws Exception {
+        int max = 50, threads = 8, perThread = 200;
+        for (int round = 0; round < 20; round++) {
+            SessionRegistry r = new SessionRegistry();
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+            java.util.concurrent.atomic.AtomicInteger admitted = new java.util.concurrent.atomic.AtomicInteger();
+            List<Connection> prepared = new ArrayList<>();
+            for (int i = 0; i < threads * perThread; i++) prepared.add(FakeSession.connection());
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                List<Connection> mine = prepared.subList(t * perThread, (t + 1) * perThread);
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (Connection c : mine) if (r.open(c, max)) admitted.incrementAndGet();
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) f.get();
+            pool.shutdown();
+            assertEquals(max, admitted.get(), "round " + round + ": admitted");
+            assertEquals(max, r.openCount());
+            assertEquals(max, r.openConnections().size());
+        }
+    }
 }
