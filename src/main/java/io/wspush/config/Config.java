@@ -36,7 +36,10 @@ public record Config(
         String broker,
         String redisUri,
         Duration redisTimeout,
-        String nodeId) {
+        String nodeId,
+        boolean tokenRequireExp,
+        Duration redisPublishBudget,
+        int redisPublishMaxInflight) {
 
     public static final String DEMO_PUSH_KEY = "demo";
 
@@ -100,7 +103,10 @@ public record Config(
                 s.string("broker", "memory"),
                 s.string("redis.uri", "redis://127.0.0.1:6379"),
                 s.seconds("redis.timeout", 0.5, 0.01, 60),
-                nodeId);
+                nodeId,
+                flag(s, "token.require-exp", true),
+                s.seconds("redis.publish-budget", 0.005, 0, 60),
+                s.integer("redis.publish-max-inflight", 1000, 1, 1_000_000));
     }
 
     /** Keeps secrets out of logs even when a Config is printed by mistake. */
@@ -111,5 +117,13 @@ public record Config(
                 + ", frameMaxBytes=" + frameMaxBytes + ", maxConnections=" + maxConnections + ", maxConnectionsPerUser="
                 + maxConnectionsPerUser + ", queueMaxMessages=" + queueMaxMessages + ", queueMaxBytes=" + queueMaxBytes
                 + ", allowedOrigins=" + allowedOrigins + "]";
+    }
+
+    private static boolean flag(Settings s, String name, boolean dflt) {
+        String v = s.raw(name);
+        if (v == null) return dflt;
+        if (v.equalsIgnoreCase("true")) return true;
+        if (v.equalsIgnoreCase("false")) return false;
+        throw new IllegalStateException("wspush." + name + " must be true or false, got '" + v + "'");
     }
 }

@@ -77,7 +77,7 @@ public class Node implements Broker.LocalNode {
         this.keys = Keys.from(config);
         this.revocations = new Revocations(config.revocationTtl(), clock);
         this.tokens = new TokenVerifier(config.tokenSecret(), config.previousTokenSecret(), config.clockSkew(),
-                revocations, clock);
+                revocations, clock, config.tokenRequireExp());
         this.metrics = new PushMetrics();
         metrics.gauge("wspush.connections", "Open WebSocket connections", registry::openCount);
         metrics.gauge("wspush.connections.registered", "Registered connections", registry::registeredCount);
@@ -220,13 +220,17 @@ public class Node implements Broker.LocalNode {
 
     @Override
     public int disconnectLocally(String userId, long revokedAtEpochMillis) {
-        revocations.revoke(userId, Instant.ofEpochMilli(revokedAtEpochMillis));
+        boolean news = revocations.revoke(userId, Instant.ofEpochMilli(revokedAtEpochMillis));
         int n = 0;
         for (Connection c : registry.connections(userId)) {
+            // A disconnect that arrives late (held during an outage, or slower than a reconnect) spares
+            // connections registered with a token issued after it.
+            if (!c.tokenIssuedUpTo(revokedAtEpochMillis)) continue;
             c.close(Disconnect.OPERATOR);
             n++;
         }
-        LOG.info("operator disconnect user=" + userId + " connections=" + n);
+        // Revocations loaded again from Redis after a reconnect are mostly known already: only news is logged.
+        if (news || n > 0) LOG.info("operator disconnect user=" + userId + " connections=" + n);
         return n;
     }
 

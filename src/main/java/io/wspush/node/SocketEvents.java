@@ -118,10 +118,16 @@ public final class SocketEvents implements Connection.Owner {
             refuse(c, Disconnect.tokenRefused(e.getMessage()));
             return;
         }
+        c.tokenIssuedAt(id.issuedAt());
         c.registered(id.userId(), frame.event());
         SessionRegistry.Added added = registry.register(c, config.maxConnectionsPerUser());
         if (added == SessionRegistry.Added.USER_LIMIT) {
             refuse(c, Disconnect.USER_LIMIT);
+            return;
+        }
+        // A revocation that arrived between the check above and the registry would have missed this connection.
+        if (tokens.isRevoked(id)) {
+            refuse(c, Disconnect.tokenRefused(TokenException.Kind.REVOKED.reason));
             return;
         }
         if (c.isClosed()) {
