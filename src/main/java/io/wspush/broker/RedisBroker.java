@@ -168,6 +168,8 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
 
     @Override
     public int disconnect(String userId, long revokedAtEpochMillis) {
+        // Asked before closing: the closes start this node's UNSUBSCRIBE, which may beat the NUMSUB reply back.
+        boolean selfBefore = selfCounted(userId);
         int n = local.disconnectLocally(userId, revokedAtEpochMillis);
         String payload = RedisPayload.disconnect(origin, userId, revokedAtEpochMillis).encode();
         RedisLink.Pair p = link.pair();
@@ -188,7 +190,7 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
             });
             sent.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             Long holding = holders.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).get(channel);
-            long others = (holding == null ? 0 : holding) - (selfCounted(userId) ? 1 : 0);
+            long others = (holding == null ? 0 : holding) - (selfBefore ? 1 : 0);
             return n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -304,11 +306,14 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
                     }
                     long cutoff = System.currentTimeMillis() - revocationTtlMillis;
                     for (Map.Entry<String, Long> e : found.entrySet()) {
-                        if (e.getValue() >= cutoff) local.disconnectLocally(e.getKey(), e.getValue());
+                        if (e.getValue() >= cutoff) local.applyStoredRevocation(e.getKey(), e.getValue());
                     }
                     revocationsLoaded = true;
-                    firstLoad.complete(null);
-                    if (LOG.isLoggable(Level.FINE)) LOG.fine("wspush redis broker: " + found.size() + " revocations loaded");
+                    if (firstLoad.complete(null)) {
+                        LOG.info("wspush redis broker: " + found.size() + " stored revocations loaded");
+                    } else if (LOG.isLoggable(Level.FINE)) {
+                        LOG.fine("wspush redis broker: " + found.size() + " stored revocations loaded again");
+                    }
                 }, link.executor());
     }
 

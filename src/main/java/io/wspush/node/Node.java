@@ -220,7 +220,16 @@ public class Node implements Broker.LocalNode {
 
     @Override
     public int disconnectLocally(String userId, long revokedAtEpochMillis) {
-        boolean news = revocations.revoke(userId, Instant.ofEpochMilli(revokedAtEpochMillis));
+        return revokeLocally(userId, revokedAtEpochMillis, true);
+    }
+
+    @Override
+    public int applyStoredRevocation(String userId, long revokedAtEpochMillis) {
+        return revokeLocally(userId, revokedAtEpochMillis, false);
+    }
+
+    private int revokeLocally(String userId, long revokedAtEpochMillis, boolean live) {
+        revocations.revoke(userId, Instant.ofEpochMilli(revokedAtEpochMillis));
         int n = 0;
         for (Connection c : registry.connections(userId)) {
             // A disconnect that arrives late (held during an outage, or slower than a reconnect) spares
@@ -229,8 +238,8 @@ public class Node implements Broker.LocalNode {
             c.close(Disconnect.OPERATOR);
             n++;
         }
-        // Revocations loaded again from Redis after a reconnect are mostly known already: only news is logged.
-        if (news || n > 0) LOG.info("operator disconnect user=" + userId + " connections=" + n);
+        // Stored revocations loaded from Redis (at start, after a reconnect) are logged only when they close something.
+        if (live || n > 0) LOG.info("operator disconnect user=" + userId + " connections=" + n);
         return n;
     }
 
