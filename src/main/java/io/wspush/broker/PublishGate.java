@@ -6,6 +6,7 @@ import io.wspush.metrics.PushMetrics;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
 
 /**
  * Keeps a slow-but-alive Redis from throttling pushes: at most {@code max} PUBLISHes are in flight (one more is
@@ -15,6 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>{@link #tryEnter}/{@link #exit} run on any thread; {@link #tick} on the link's thread.
  */
 final class PublishGate {
+
+    private static final Logger LOG = Logger.getLogger(PublishGate.class.getName());
 
     /** How long the brown-out is still reported after its last sign, so /health does not flap per push. */
     static final Duration HOLD = Duration.ofSeconds(5);
@@ -85,9 +88,16 @@ final class PublishGate {
     }
 
     private void sign(String what) {
+        boolean started = problem() == null;
         trouble = what;
         long now = System.nanoTime();
         troubleNanos = now == 0 ? 1 : now;
+        if (started) {
+            // Once per brown-out (racing threads may both see it start: at most a line more).
+            LOG.warning("wspush redis broker: Redis answers too slowly (" + what + "); pushes deliver locally and "
+                    + "wait at most " + budget.toMillis() + " ms for other nodes. See wspush_broker_slow_total, "
+                    + "wspush_broker_shed_total, wspush_broker_inflight.");
+        }
     }
 
     /** Null unless browned out; then a reason for /health. */

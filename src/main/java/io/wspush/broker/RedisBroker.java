@@ -149,14 +149,18 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         receivers.whenComplete((ok, error) -> {
             gate.exit();
             // A failure after the budget was already counted when the push stopped waiting.
-            if (error != null && System.nanoTime() - started <= budgetNanos) failed(p, "publish", error);
+            if (error != null && (budgetNanos == 0 || System.nanoTime() - started <= budgetNanos)) {
+                failed(p, "publish", error);
+            }
         });
+        if (budgetNanos == 0 && !receivers.isDone()) return n; // configured never to wait
         try {
             long others = receivers.get(budgetNanos, TimeUnit.NANOSECONDS) - (selfCounted(d.userId) ? 1 : 0);
             return n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others));
         } catch (TimeoutException e) {
+            // Counted, not logged: a brown-out is logged once by the gate, a lost link by the link.
             gate.missedBudget();
-            failed(p, "publish", e);
+            metrics.brokerErrors.increment();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failed(p, "publish", e);
@@ -214,6 +218,7 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
     private void failed(RedisLink.Pair p, String what, Throwable e) {
         metrics.brokerErrors.increment();
         if (p.errorLogged.compareAndSet(false, true)) {
+            // A publish waits at most the budget, then completes (or fails) in the background.
             long waitedMs = Duration.ofNanos("publish".equals(what) ? budgetNanos : timeoutNanos).toMillis();
             LOG.warning("wspush redis broker: " + what + " failed or took over " + waitedMs
                     + " ms (" + RedisLink.reason(e) + "); answering with the local count. Further failures on this "

@@ -212,22 +212,32 @@ class FailClosedIT {
 
     // ---- 3. a slow Redis does not throttle pushes ----
 
-    /** Pushes {@code n} times to a user on the node; returns the slowest push in ms and prints the rate. */
-    static long pushBurst(String what, TestServer s, String user, int n, WsClient receiver) throws Exception {
+    /** The old code made every push wait up to redis.timeout (0.5 s here) for a hanging Redis. */
+    static final long WAITED_FOR_REDIS_MS = 450;
+
+    /**
+     * Pushes {@code n} times to a user on the node and prints the rate; returns how many pushes took over
+     * {@link #WAITED_FOR_REDIS_MS} (a count, not the slowest one, so one scheduling hiccup on a busy machine does
+     * not fail the test).
+     */
+    static int pushBurst(String what, TestServer s, String user, int n, WsClient receiver) throws Exception {
         long slowest = 0;
+        int waited = 0;
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
             long t = System.nanoTime();
             HttpResponse<String> r = Http.push(s, user, null, what + " " + i);
-            slowest = Math.max(slowest, (System.nanoTime() - t) / 1_000_000);
+            long ms = (System.nanoTime() - t) / 1_000_000;
+            slowest = Math.max(slowest, ms);
+            if (ms >= WAITED_FOR_REDIS_MS) waited++;
             assertEquals(200, r.statusCode(), r.body());
             assertEquals(1, Http.intField(r, "delivered"), "delivered locally");
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.printf("FailClosedIT %s: %d pushes in %.2f s = %.0f pushes/s, slowest %d ms%n",
-                what, n, seconds, n / seconds, slowest);
+        System.out.printf("FailClosedIT %s: %d pushes in %.2f s = %.0f pushes/s, slowest %d ms, %d over %d ms%n",
+                what, n, seconds, n / seconds, slowest, waited, WAITED_FOR_REDIS_MS);
         for (int i = 0; i < n; i++) assertEquals(what + " " + i, receiver.next(DEADLINE));
-        return slowest;
+        return waited;
     }
 
     @Test
@@ -243,8 +253,8 @@ class FailClosedIT {
         // CLIENT PAUSE WRITE holds every PUBLISH while PING, SCAN and GET still answer: Redis is alive but useless.
         redis.command("CLIENT", "PAUSE", "60000", "WRITE");
         try {
-            long slowest = pushBurst("slow redis", e, "bo", 60, here);
-            assertTrue(slowest < 400, "a push waited " + slowest + " ms (the old code waited redis.timeout = 500 ms)");
+            int waited = pushBurst("slow redis", e, "bo", 60, here);
+            assertTrue(waited <= 2, waited + " pushes waited for Redis (the old code: every one, 500 ms)");
             assertTrue(metric(e, "wspush_broker_inflight") <= 8, "in flight stays within the bound");
             assertTrue(metric(e, "wspush_broker_shed_total") > 0, "publishes over the bound are shed");
             assertTrue(metric(e, "wspush_broker_slow_total") > 0);
@@ -275,8 +285,8 @@ class FailClosedIT {
         awaitNodesHolding(redis, "fz", 1);
         redis.pause();
         try {
-            long slowest = pushBurst("frozen redis", e, "fz", 60, here);
-            assertTrue(slowest < 400, "a push waited " + slowest + " ms (the old code waited redis.timeout = 500 ms)");
+            int waited = pushBurst("frozen redis", e, "fz", 60, here);
+            assertTrue(waited <= 2, waited + " pushes waited for Redis (the old code: each until the link dropped)");
             assertTrue(metric(e, "wspush_broker_inflight") <= 8, "in flight stays within the bound");
             Poll.untilEquals("degraded while frozen", DEADLINE, "degraded", () -> status(e));
         } finally {
