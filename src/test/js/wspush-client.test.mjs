@@ -233,6 +233,8 @@ for (const [code, reason, expected] of [
   [1008, 'invalid token', 'rejected'],
   [1008, 'token expired', 'rejected'],
   [1008, 'token revoked', 'rejected'],
+  [1008, 'token without exp', 'rejected'],
+  [1008, 'token issued in the future', 'rejected'],
   [4002, 'disconnected by operator', 'disconnected'],
 ]) {
   test(`close ${code} "${reason}" fetches a fresh token before reconnecting`, async () => {

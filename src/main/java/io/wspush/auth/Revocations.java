@@ -21,8 +21,20 @@ public final class Revocations {
         this.clock = clock;
     }
 
-    public void revoke(String userId, Instant upTo) {
-        revokedUpTo.merge(userId, upTo, (a, b) -> a.isAfter(b) ? a : b);
+    /** @return whether this moved the user's revoked-up-to time forward (false: already known) */
+    public boolean revoke(String userId, Instant upTo) {
+        boolean[] advanced = new boolean[1];
+        revokedUpTo.compute(userId, (u, old) -> {
+            if (old != null && !upTo.isAfter(old)) return old;
+            advanced[0] = true;
+            return upTo;
+        });
+        return advanced[0];
+    }
+
+    /** The moment up to which the user's tokens are refused, or null. */
+    public Instant revokedUpTo(String userId) {
+        return revokedUpTo.get(userId);
     }
 
     /** A token without {@code iat} cannot prove it is newer, so it is refused while the user is revoked. */

@@ -4,7 +4,8 @@ package io.wspush.auth;
 public final class TokenException extends Exception {
 
     public enum Kind {
-        INVALID("invalid token"), EXPIRED("token expired"), REVOKED("token revoked");
+        INVALID("invalid token"), EXPIRED("token expired"), REVOKED("token revoked"),
+        NO_EXPIRY("token without exp"), ISSUED_IN_FUTURE("token issued in the future");
 
         public final String reason;
 

@@ -25,13 +25,23 @@ public final class TokenVerifier {
     private final Duration skew;
     private final Revocations revocations;
     private final Clock clock;
+    private final boolean requireExp;
 
     public TokenVerifier(byte[] secret, Duration skew, Revocations revocations, Clock clock) {
-        this(secret, null, skew, revocations, clock);
+        this(secret, null, skew, revocations, clock, true);
     }
 
-    /** @param previousSecret also accepted while a secret rotation is under way (may be null) */
     public TokenVerifier(byte[] secret, byte[] previousSecret, Duration skew, Revocations revocations, Clock clock) {
+        this(secret, previousSecret, skew, revocations, clock, true);
+    }
+
+    /**
+     * @param previousSecret also accepted while a secret rotation is under way (may be null)
+     * @param requireExp     refuse tokens without {@code exp} ({@code wspush.token.require-exp}): a token that never
+     *                       expires outlives any revocation
+     */
+    public TokenVerifier(byte[] secret, byte[] previousSecret, Duration skew, Revocations revocations, Clock clock,
+                         boolean requireExp) {
         try {
             this.verifiers = previousSecret == null ? new MACVerifier[] {new MACVerifier(secret)}
                     : new MACVerifier[] {new MACVerifier(secret), new MACVerifier(previousSecret)};
@@ -42,6 +52,7 @@ public final class TokenVerifier {
         this.skew = skew;
         this.revocations = revocations;
         this.clock = clock;
+        this.requireExp = requireExp;
     }
 
     public Identity verify(String token) throws TokenException {
@@ -66,6 +77,9 @@ public final class TokenVerifier {
         }
         Instant now = clock.instant();
         Date exp = claims.getExpirationTime();
+        if (exp == null && requireExp) {
+            throw new TokenException(TokenException.Kind.NO_EXPIRY);
+        }
         if (exp != null && now.minus(skew).isAfter(exp.toInstant())) {
             throw new TokenException(TokenException.Kind.EXPIRED);
         }
@@ -74,10 +88,20 @@ public final class TokenVerifier {
             throw new TokenException(TokenException.Kind.INVALID);
         }
         Date iat = claims.getIssueTime();
-        if (revocations.isRevoked(sub, iat == null ? null : iat.toInstant())) {
+        // A token "issued" later than now could outlive a revocation made between now and its iat.
+        if (iat != null && now.plus(skew).isBefore(iat.toInstant())) {
+            throw new TokenException(TokenException.Kind.ISSUED_IN_FUTURE);
+        }
+        Identity id = new Identity(sub, exp == null ? null : exp.toInstant(), iat == null ? null : iat.toInstant());
+        if (isRevoked(id)) {
             throw new TokenException(TokenException.Kind.REVOKED);
         }
-        return new Identity(sub, exp == null ? null : exp.toInstant());
+        return id;
+    }
+
+    /** Whether the user was revoked after this token was issued (checked again once a connection is registered). */
+    public boolean isRevoked(Identity id) {
+        return revocations.isRevoked(id.userId(), id.issuedAt());
     }
 
     private boolean signedByUs(SignedJWT jwt) throws JOSEException {
@@ -104,6 +128,7 @@ public final class TokenVerifier {
         return jwt.serialize();
     }
 
-    public record Identity(String userId, Instant expiresAt) {
+    /** @param issuedAt the token's {@code iat}, null when it has none (then it counts as older than any revocation) */
+    public record Identity(String userId, Instant expiresAt, Instant issuedAt) {
     }
 }

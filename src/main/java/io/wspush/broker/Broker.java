@@ -16,6 +16,11 @@ public interface Broker extends AutoCloseable {
         /** @return connections on this node that were closed */
         int disconnectLocally(String userId, long revokedAtEpochMillis);
 
+        /** A revocation read back from storage (most already known): applied like a disconnect, but not logged. */
+        default int applyStoredRevocation(String userId, long revokedAtEpochMillis) {
+            return disconnectLocally(userId, revokedAtEpochMillis);
+        }
+
         /** Whether this node holds at least one registered connection of the user right now (the current truth). */
         boolean holdsLocally(String userId);
     }

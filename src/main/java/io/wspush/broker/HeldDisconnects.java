@@ -1,6 +1,9 @@
 package io.wspush.broker;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -23,7 +26,7 @@ final class HeldDisconnects {
     }
 
     private final RedisLink link;
-    private final String channel;
+    private final BiFunction<RedisLink.Pair, String, CompletionStage<?>> send;
     private final int max;
     private final Duration ttl;
     private final Runnable onError;
@@ -35,10 +38,14 @@ final class HeldDisconnects {
     private boolean flushing;
     private long notBeforeNanos;
 
-    /** @param onError counts a publish that failed (it stays held) */
-    HeldDisconnects(RedisLink link, String channel, int max, Duration ttl, Runnable onError) {
+    /**
+     * @param send    sends a payload over a pair (stores the revocation and publishes it)
+     * @param onError counts a send that failed (it stays held)
+     */
+    HeldDisconnects(RedisLink link, BiFunction<RedisLink.Pair, String, CompletionStage<?>> send, int max,
+                    Duration ttl, Runnable onError) {
         this.link = link;
-        this.channel = channel;
+        this.send = send;
         this.max = max;
         this.ttl = ttl;
         this.onError = onError;
@@ -72,7 +79,13 @@ final class HeldDisconnects {
             return;
         }
         flushing = true;
-        p.pub.async().publish(channel, h.payload()).toCompletableFuture()
+        CompletionStage<?> sent;
+        try {
+            sent = send.apply(p, h.payload());
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        sent.toCompletableFuture()
                 .whenCompleteAsync((v, error) -> {
                     flushing = false;
                     if (error != null) {

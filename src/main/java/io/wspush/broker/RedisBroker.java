@@ -29,11 +29,14 @@ import java.util.logging.Logger;
  *       ({@link RedisSubscriptions} keeps this converging under racing arrivals and departures), and always to
  *       {@code wspush:control}.</li>
  *   <li>{@link #publish} delivers to this node's connections at once, then PUBLISHes to the user's channel and waits
- *       at most {@code wspush.redis.timeout} for the reply. {@code delivered} = local connections + other nodes that
- *       hold the user (PUBLISH's receiver count, minus this node when it is itself subscribed).</li>
- *   <li>{@link #disconnect} closes local connections and PUBLISHes to the control channel, which every node (also
- *       those not holding the user) applies, so the revocation is known everywhere; one that cannot be published
- *       is held ({@link HeldDisconnects}).</li>
+ *       at most {@code wspush.redis.publish-budget} for the reply. {@code delivered} = local connections + other
+ *       nodes that hold the user (PUBLISH's receiver count, minus this node when it is itself subscribed), as far as
+ *       Redis answered within the budget. At most {@code wspush.redis.publish-max-inflight} publishes wait for Redis
+ *       at once; beyond that they are shed ({@link PublishGate}).</li>
+ *   <li>{@link #disconnect} closes local connections, stores the revocation in Redis and PUBLISHes to the control
+ *       channel in one script ({@link RedisRevocations}); every node (also those not holding the user) applies it,
+ *       and a node loads all stored revocations whenever its link comes up, so a restarted or new node knows them
+ *       too. One that cannot be sent is held ({@link HeldDisconnects}).</li>
  *   <li>Faults: the {@link RedisLink} reconnects in the background; meanwhile local delivery goes on and
  *       {@link #problem()} says why. On every new link all users held are resubscribed.</li>
  * </ul>
@@ -55,12 +58,22 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
     }
 
     private final long timeoutNanos;
+    private final long revocationTtlMillis;
     private final Duration slowTimeout;
     private final PushMetrics metrics;
     private final String origin;
     private final RedisLink link;
     private final HeldDisconnects held;
     private final AtomicBoolean malformedLogged = new AtomicBoolean();
+    private final long budgetNanos;
+    private final PublishGate gate;
+    private final RedisRevocations stored;
+    /** Whether the stored revocations were loaded over the current link (false: not yet, or lost). */
+    private volatile boolean revocationsLoaded;
+    private final CompletableFuture<Void> firstLoad = new CompletableFuture<>();
+    // ---- link thread only ----
+    private boolean loading;
+    private long linkEpoch;
 
     private LocalNode local;
     private RedisSubscriptions subscriptions;
@@ -82,10 +95,16 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         byte[] suffix = new byte[4];
         new SecureRandom().nextBytes(suffix);
         // A per-start suffix: two nodes misconfigured with the same wspush.node.id must not skip each other's pushes.
+        this.revocationTtlMillis = config.revocationTtl().toMillis();
         this.origin = config.nodeId() + "#" + HexFormat.of().formatHex(suffix);
         this.link = new RedisLink(uri, slowTimeout, threads, new Incoming(), this, CONTROL_CHANNEL);
-        this.held = new HeldDisconnects(link, CONTROL_CHANNEL, MAX_HELD_DISCONNECTS, config.revocationTtl(),
-                metrics.brokerErrors::increment);
+        this.stored = new RedisRevocations(CONTROL_CHANNEL, config.revocationTtl());
+        this.held = new HeldDisconnects(link, (p, payload) -> {
+            RedisPayload d = RedisPayload.decode(payload);
+            return stored.write(p.pub.async(), d.userId(), d.at(), payload);
+        }, MAX_HELD_DISCONNECTS, config.revocationTtl(), metrics.brokerErrors::increment);
+        this.budgetNanos = config.redisPublishBudget().toNanos();
+        this.gate = new PublishGate(config.redisPublishMaxInflight(), config.redisPublishBudget(), metrics);
     }
 
     @Override
@@ -95,6 +114,16 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         RedisPayload.decode(RedisPayload.disconnect("warm-up", "-", 0).encode());
         this.subscriptions = new RedisSubscriptions(local::holdsLocally, link.executor(), this::subscriptionFailed);
         link.start();
+        if (link.pair() != null) {
+            // A healthy deployment starts knowing every stored revocation; a slow load finishes in the background.
+            try {
+                firstLoad.get(slowTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                // reported by problem() until a load succeeds
+            }
+        }
     }
 
     // ---- pushes and disconnects ----
@@ -107,21 +136,44 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
             metrics.brokerErrors.increment();
             return n;
         }
+        if (!gate.tryEnter()) return n; // shed: counted by the gate
+        long started = System.nanoTime();
+        RedisFuture<Long> receivers;
         try {
-            RedisFuture<Long> receivers = p.pub.async().publish(userChannel(d.userId), RedisPayload.push(origin, d).encode());
-            long others = receivers.get(timeoutNanos, TimeUnit.NANOSECONDS) - (selfCounted(d.userId) ? 1 : 0);
+            receivers = p.pub.async().publish(userChannel(d.userId), RedisPayload.push(origin, d).encode());
+        } catch (RuntimeException e) {
+            gate.exit();
+            failed(p, "publish", e);
+            return n;
+        }
+        receivers.whenComplete((ok, error) -> {
+            gate.exit();
+            // A failure after the budget was already counted when the push stopped waiting.
+            if (error != null && (budgetNanos == 0 || System.nanoTime() - started <= budgetNanos)) {
+                failed(p, "publish", error);
+            }
+        });
+        if (budgetNanos == 0 && !receivers.isDone()) return n; // configured never to wait
+        try {
+            long others = receivers.get(budgetNanos, TimeUnit.NANOSECONDS) - (selfCounted(d.userId) ? 1 : 0);
             return n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others));
+        } catch (TimeoutException e) {
+            // Counted, not logged: a brown-out is logged once by the gate, a lost link by the link.
+            gate.missedBudget();
+            metrics.brokerErrors.increment();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failed(p, "publish", e);
-        } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            failed(p, "publish", e);
+        } catch (ExecutionException | RuntimeException e) {
+            // counted when it completed
         }
         return n;
     }
 
     @Override
     public int disconnect(String userId, long revokedAtEpochMillis) {
+        // Asked before closing: the closes start this node's UNSUBSCRIBE, which may beat the NUMSUB reply back.
+        boolean selfBefore = selfCounted(userId);
         int n = local.disconnectLocally(userId, revokedAtEpochMillis);
         String payload = RedisPayload.disconnect(origin, userId, revokedAtEpochMillis).encode();
         RedisLink.Pair p = link.pair();
@@ -135,14 +187,14 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         RedisFuture<Long> sent = null;
         try {
             RedisFuture<Map<String, Long>> holders = p.pub.async().pubsubNumsub(channel);
-            sent = p.pub.async().publish(CONTROL_CHANNEL, payload);
+            sent = stored.write(p.pub.async(), userId, revokedAtEpochMillis, payload);
             // Should the control message fail, even after we stopped waiting, it is sent again once Redis answers.
             sent.whenComplete((ok, error) -> {
                 if (error != null) held.hold(payload, revokedAtEpochMillis);
             });
             sent.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             Long holding = holders.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).get(channel);
-            long others = (holding == null ? 0 : holding) - (selfCounted(userId) ? 1 : 0);
+            long others = (holding == null ? 0 : holding) - (selfBefore ? 1 : 0);
             return n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -166,7 +218,9 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
     private void failed(RedisLink.Pair p, String what, Throwable e) {
         metrics.brokerErrors.increment();
         if (p.errorLogged.compareAndSet(false, true)) {
-            LOG.warning("wspush redis broker: " + what + " failed or took over " + Duration.ofNanos(timeoutNanos).toMillis()
+            // A publish waits at most the budget, then completes (or fails) in the background.
+            long waitedMs = Duration.ofNanos("publish".equals(what) ? budgetNanos : timeoutNanos).toMillis();
+            LOG.warning("wspush redis broker: " + what + " failed or took over " + waitedMs
                     + " ms (" + RedisLink.reason(e) + "); answering with the local count. Further failures on this "
                     + "connection are counted in wspush_broker_errors_total, not logged.");
         }
@@ -213,17 +267,59 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
             }
         });
         held.reconnected(RedisLink.MAX_BACKOFF.plus(slowTimeout));
+        linkEpoch++;
+        revocationsLoaded = false;
+        loading = false;
+        loadRevocations(p);
     }
 
     @Override
     public void down() {
         subscriptions.disconnected();
+        linkEpoch++;
+        revocationsLoaded = false;
+        loading = false;
     }
 
     @Override
     public void tick(RedisLink.Pair p) {
         subscriptions.retryFailed();
         held.flush(p);
+        gate.tick();
+        if (!revocationsLoaded) loadRevocations(p); // the last load failed: again, one at a time
+    }
+
+    /**
+     * Loads every stored revocation (link thread) and applies each as a late disconnect: known ones change
+     * nothing, new ones (made while this node was away) are remembered and close older tokens' connections
+     * registered meanwhile.
+     */
+    private void loadRevocations(RedisLink.Pair p) {
+        if (loading) return;
+        loading = true;
+        long epoch = linkEpoch;
+        stored.load(p.pub.async()).orTimeout(4 * slowTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .whenCompleteAsync((found, error) -> {
+                    if (epoch != linkEpoch) return; // that link is gone; the next one loads again
+                    loading = false;
+                    if (error != null) {
+                        metrics.brokerErrors.increment();
+                        if (LOG.isLoggable(Level.FINE)) {
+                            LOG.fine("wspush redis broker: loading revocations failed, retrying: " + RedisLink.reason(error));
+                        }
+                        return;
+                    }
+                    long cutoff = System.currentTimeMillis() - revocationTtlMillis;
+                    for (Map.Entry<String, Long> e : found.entrySet()) {
+                        if (e.getValue() >= cutoff) local.applyStoredRevocation(e.getKey(), e.getValue());
+                    }
+                    revocationsLoaded = true;
+                    if (firstLoad.complete(null)) {
+                        LOG.info("wspush redis broker: " + found.size() + " stored revocations loaded");
+                    } else if (LOG.isLoggable(Level.FINE)) {
+                        LOG.fine("wspush redis broker: " + found.size() + " stored revocations loaded again");
+                    }
+                }, link.executor());
     }
 
     // ---- incoming ----
@@ -259,7 +355,12 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
 
     @Override
     public String problem() {
-        return link.problem();
+        String down = link.problem();
+        if (down != null) return down;
+        if (!revocationsLoaded) {
+            return "redis: revocations not loaded yet; tokens are checked against this node's known revocations only";
+        }
+        return gate.problem();
     }
 
     @Override

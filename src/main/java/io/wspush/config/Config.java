@@ -40,7 +40,10 @@ public record Config(
         String nodeId,
         /** What the operator should hear at start: settings that work but are risky (e.g. one key for everything). */
         List<String> warnings,
-        Duration reconnectSpread) {
+        Duration reconnectSpread,
+        boolean tokenRequireExp,
+        Duration redisPublishBudget,
+        int redisPublishMaxInflight) {
 
     public static final String DEMO_PUSH_KEY = "demo";
 
@@ -150,7 +153,10 @@ public record Config(
                 s.seconds("redis.timeout", 0.5, 0.01, 60),
                 nodeId,
                 List.copyOf(warnings),
-                s.seconds("shutdown.reconnect-spread", 5, 0, 300));
+                s.seconds("shutdown.reconnect-spread", 5, 0, 300),
+                s.flag("token.require-exp", true),
+                s.seconds("redis.publish-budget", 0.005, 0, 60),
+                s.integer("redis.publish-max-inflight", 1000, 1, 1_000_000));
     }
 
     /** A bearer key setting, or null when unset; refused when shorter than {@link #MIN_KEY_LENGTH}. */

@@ -40,6 +40,8 @@ public final class Connection {
     private volatile long lastHeardNanos = openedNanos;
     /** Registration thread only. */
     private boolean heldForRegistration;
+    /** The token's {@code iat} in epoch seconds; MIN_VALUE when it had none (older than any revocation). */
+    private volatile long issuedAtSecond = Long.MIN_VALUE;
 
     public Connection(Session session, Owner owner, ConnectionWriter.Limits limits) {
         this.session = session;
@@ -71,6 +73,16 @@ public final class Connection {
     public void registered(String userId, String event) {
         this.event = event;
         this.userId = userId;
+    }
+
+    /** Remembers the registering token's {@code iat} (null: none), so a revocation closes only older tokens. */
+    public void tokenIssuedAt(java.time.Instant iat) {
+        issuedAtSecond = iat == null ? Long.MIN_VALUE : iat.getEpochSecond();
+    }
+
+    /** Whether a revocation up to this moment covers the connection's token (same second counts as older). */
+    public boolean tokenIssuedUpTo(long revokedUpToEpochMillis) {
+        return issuedAtSecond <= Math.floorDiv(revokedUpToEpochMillis, 1000L);
     }
 
     public long openedNanos() {

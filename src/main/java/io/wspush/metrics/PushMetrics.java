@@ -59,7 +59,8 @@ public final class PushMetrics {
         registry.close();
     }
 
-    private Counter counter(String name, String description) {
+    /** A counter of its own, for a part that keeps its meters beside it (e.g. the Redis broker). */
+    public Counter counter(String name, String description) {
         return Counter.builder(name).description(description).register(registry);
     }
 }

@@ -79,7 +79,7 @@ public class Node implements Broker.LocalNode {
         this.keys = Keys.from(config);
         this.revocations = new Revocations(config.revocationTtl(), clock);
         this.tokens = new TokenVerifier(config.tokenSecret(), config.previousTokenSecret(), config.clockSkew(),
-                revocations, clock);
+                revocations, clock, config.tokenRequireExp());
         this.metrics = new PushMetrics();
         metrics.gauge("wspush.connections", "Open WebSocket connections", registry::openCount);
         metrics.gauge("wspush.connections.registered", "Registered connections", registry::registeredCount);
@@ -228,13 +228,26 @@ public class Node implements Broker.LocalNode {
 
     @Override
     public int disconnectLocally(String userId, long revokedAtEpochMillis) {
+        return revokeLocally(userId, revokedAtEpochMillis, true);
+    }
+
+    @Override
+    public int applyStoredRevocation(String userId, long revokedAtEpochMillis) {
+        return revokeLocally(userId, revokedAtEpochMillis, false);
+    }
+
+    private int revokeLocally(String userId, long revokedAtEpochMillis, boolean live) {
         revocations.revoke(userId, Instant.ofEpochMilli(revokedAtEpochMillis));
         int n = 0;
         for (Connection c : registry.connections(userId)) {
+            // A disconnect that arrives late (held during an outage, or slower than a reconnect) spares
+            // connections registered with a token issued after it.
+            if (!c.tokenIssuedUpTo(revokedAtEpochMillis)) continue;
             c.close(Disconnect.OPERATOR);
             n++;
         }
-        LOG.info("operator disconnect user=" + LogText.escape(userId) + " connections=" + n);
+        // Stored revocations loaded from Redis (at start, after a reconnect) are logged only when they close something.
+        if (live || n > 0) LOG.info("operator disconnect user=" + LogText.escape(userId) + " connections=" + n);
         return n;
     }
 

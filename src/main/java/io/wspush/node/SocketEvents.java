@@ -119,6 +119,7 @@ public final class SocketEvents implements Connection.Owner {
             refuse(c, Disconnect.tokenRefused(e.getMessage()));
             return;
         }
+        c.tokenIssuedAt(id.issuedAt());
         // v1: "registered" is queued before the connection is visible to pushes (and to the sweep's pings), and
         // everything after it is held back until registration is complete, so it is always the first frame.
         if (c.v1()) c.holdWith(Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds));
@@ -126,6 +127,11 @@ public final class SocketEvents implements Connection.Owner {
         SessionRegistry.Added added = registry.register(c, config.maxConnectionsPerUser());
         if (added == SessionRegistry.Added.USER_LIMIT) {
             refuse(c, Disconnect.USER_LIMIT);
+            return;
+        }
+        // A revocation that arrived between the check above and the registry would have missed this connection.
+        if (tokens.isRevoked(id)) {
+            refuse(c, Disconnect.tokenRefused(TokenException.Kind.REVOKED.reason));
             return;
         }
         if (c.isClosed()) {

@@ -22,6 +22,7 @@ class TokenVerifierTest {
 
     static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
     static final Instant NOW = Instant.parse("2026-11-27T12:00:00Z");
+    static final Instant LATER = NOW.plusSeconds(600);
     final Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
     final Revocations revocations = new Revocations(Duration.ofDays(1), clock);
     final TokenVerifier verifier = new TokenVerifier(SECRET, Duration.ofSeconds(30), revocations, clock);
@@ -51,8 +52,36 @@ class TokenVerifierTest {
     }
 
     @Test
-    void tokenWithoutExpiryIsAccepted() throws Exception {
-        assertEquals("bob", verifier.verify(sign(SECRET, JWSAlgorithm.HS256, claims("bob", null, null))).userId());
+    void tokenWithoutExpiryIsRefusedByDefault() throws Exception {
+        assertEquals(TokenException.Kind.NO_EXPIRY, refusal(sign(SECRET, JWSAlgorithm.HS256, claims("bob", NOW, null))));
+        assertEquals(TokenException.Kind.NO_EXPIRY, refusal(sign(SECRET, JWSAlgorithm.HS256, claims("bob", null, null))));
+    }
+
+    @Test
+    void tokenWithoutExpiryIsAcceptedWhenAllowed() throws Exception {
+        TokenVerifier lenient = new TokenVerifier(SECRET, null, Duration.ofSeconds(30), revocations, clock, false);
+        var id = lenient.verify(sign(SECRET, JWSAlgorithm.HS256, claims("bob", NOW, null)));
+        assertEquals("bob", id.userId());
+        assertEquals(null, id.expiresAt());
+        assertEquals(NOW, id.issuedAt());
+    }
+
+    @Test
+    void issuedInTheFutureBeyondTheSkewIsRefused() throws Exception {
+        // Within the 30 s skew: a backend clock slightly ahead is fine.
+        var id = verifier.verify(sign(SECRET, JWSAlgorithm.HS256, claims("a", NOW.plusSeconds(30), LATER)));
+        assertEquals(NOW.plusSeconds(30), id.issuedAt());
+        assertEquals(TokenException.Kind.ISSUED_IN_FUTURE,
+                refusal(sign(SECRET, JWSAlgorithm.HS256, claims("a", NOW.plusSeconds(31), LATER))));
+        assertEquals(TokenException.Kind.ISSUED_IN_FUTURE,
+                refusal(sign(SECRET, JWSAlgorithm.HS256, claims("a", NOW.plusSeconds(86_400), LATER))));
+    }
+
+    @Test
+    void identityCarriesTheIssueTime() throws Exception {
+        assertEquals(NOW.minusSeconds(5), verifier.verify(sign(SECRET, JWSAlgorithm.HS256,
+                claims("a", NOW.minusSeconds(5), LATER))).issuedAt());
+        assertEquals(null, verifier.verify(sign(SECRET, JWSAlgorithm.HS256, claims("a", null, LATER))).issuedAt());
     }
 
     @Test
@@ -63,7 +92,8 @@ class TokenVerifierTest {
 
     @Test
     void notBeforeInTheFutureIsRefused() throws Exception {
-        JWTClaimsSet c = new JWTClaimsSet.Builder().subject("a").notBeforeTime(Date.from(NOW.plusSeconds(120))).build();
+        JWTClaimsSet c = new JWTClaimsSet.Builder().subject("a").expirationTime(Date.from(LATER))
+                .notBeforeTime(Date.from(NOW.plusSeconds(120))).build();
         assertEquals(TokenException.Kind.INVALID, refusal(sign(SECRET, JWSAlgorithm.HS256, c)));
     }
 
@@ -95,21 +125,21 @@ class TokenVerifierTest {
     @Test
     void revokedUserTokensIssuedUpToTheRevocationAreRefused() throws Exception {
         revocations.revoke("carol", NOW);
-        assertEquals(TokenException.Kind.REVOKED, refusal(sign(SECRET, JWSAlgorithm.HS256, claims("carol", NOW.minusSeconds(10), null))));
-        assertEquals(TokenException.Kind.REVOKED, refusal(sign(SECRET, JWSAlgorithm.HS256, claims("carol", NOW, null))));
-        assertEquals(TokenException.Kind.REVOKED, refusal(sign(SECRET, JWSAlgorithm.HS256, claims("carol", null, null))));
-        assertEquals("carol", verifier.verify(sign(SECRET, JWSAlgorithm.HS256, claims("carol", NOW.plusSeconds(1), null))).userId());
-        assertEquals("dave", verifier.verify(sign(SECRET, JWSAlgorithm.HS256, claims("dave", NOW.minusSeconds(10), null))).userId());
+        assertEquals(TokenException.Kind.REVOKED, refusal(sign(SECRET, JWSAlgorithm.HS256, claims("carol", NOW.minusSeconds(10), LATER))));
+        assertEquals(TokenException.Kind.REVOKED, refusal(sign(SECRET, JWSAlgorithm.HS256, claims("carol", NOW, LATER))));
+        assertEquals(TokenException.Kind.REVOKED, refusal(sign(SECRET, JWSAlgorithm.HS256, claims("carol", null, LATER))));
+        assertEquals("carol", verifier.verify(sign(SECRET, JWSAlgorithm.HS256, claims("carol", NOW.plusSeconds(1), LATER))).userId());
+        assertEquals("dave", verifier.verify(sign(SECRET, JWSAlgorithm.HS256, claims("dave", NOW.minusSeconds(10), LATER))).userId());
     }
 
     @Test
     void previousSecretIsAcceptedDuringARotation() throws Exception {
         byte[] next = "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn".getBytes(StandardCharsets.UTF_8);
         TokenVerifier rotating = new TokenVerifier(next, SECRET, Duration.ZERO, revocations, clock);
-        assertEquals("old", rotating.verify(sign(SECRET, JWSAlgorithm.HS256, claims("old", NOW, null))).userId());
-        assertEquals("new", rotating.verify(sign(next, JWSAlgorithm.HS256, claims("new", NOW, null))).userId());
+        assertEquals("old", rotating.verify(sign(SECRET, JWSAlgorithm.HS256, claims("old", NOW, LATER))).userId());
+        assertEquals("new", rotating.verify(sign(next, JWSAlgorithm.HS256, claims("new", NOW, LATER))).userId());
         byte[] other = "oooooooooooooooooooooooooooooooooooooooo".getBytes(StandardCharsets.UTF_8);
-        assertThrows(TokenException.class, () -> rotating.verify(sign(other, JWSAlgorithm.HS256, claims("x", NOW, null))));
+        assertThrows(TokenException.class, () -> rotating.verify(sign(other, JWSAlgorithm.HS256, claims("x", NOW, LATER))));
         // New tokens are signed with the new secret only.
         assertEquals("n", new TokenVerifier(next, Duration.ZERO, revocations, clock)
                 .verify(rotating.issue("n", Duration.ofMinutes(1))).userId());

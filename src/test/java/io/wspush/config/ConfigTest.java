@@ -190,4 +190,25 @@ class ConfigTest {
         assertFalse(c.toString().contains(SECRET));
         assertFalse(c.toString().contains("push-key-0123456789"));
     }
+
+    @Test
+    void failClosedSettings() {
+        Config c = config(Map.of("wspush.token.secret", SECRET, "wspush.push.key", "push-key-0123456789"));
+        assertTrue(c.tokenRequireExp());
+        assertEquals(Duration.ofMillis(5), c.redisPublishBudget());
+        assertEquals(1000, c.redisPublishMaxInflight());
+        c = config(Map.of("wspush.token.secret", SECRET, "wspush.push.key", "push-key-0123456789",
+                "wspush.token.require-exp", "FALSE", "wspush.redis.publish-budget", "0",
+                "wspush.redis.publish-max-inflight", "8"));
+        assertFalse(c.tokenRequireExp());
+        assertEquals(Duration.ZERO, c.redisPublishBudget());
+        assertEquals(8, c.redisPublishMaxInflight());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> config(Map.of(
+                "wspush.token.secret", SECRET, "wspush.push.key", "push-key-0123456789", "wspush.token.require-exp", "no")));
+        assertTrue(e.getMessage().contains("wspush.token.require-exp"), e.getMessage());
+        e = assertThrows(IllegalStateException.class, () -> config(Map.of(
+                "wspush.token.secret", SECRET, "wspush.push.key", "push-key-0123456789",
+                "wspush.redis.publish-max-inflight", "0")));
+        assertTrue(e.getMessage().contains("wspush.redis.publish-max-inflight"), e.getMessage());
+    }
 }

@@ -20,6 +20,21 @@ class ConnectionTest {
     }
 
     @Test
+    void aRevocationCoversTokensIssuedUpToItsSecondAndTokensWithoutIat() {
+        Connection c = new Connection(new FakeSession(null).session, new FakeSession.Owner(),
+                new ConnectionWriter.Limits(10, 1000));
+        long revokedAt = 1_764_430_000_500L; // half a second into the second
+        assertTrue(c.tokenIssuedUpTo(revokedAt), "no iat: older than any revocation");
+        c.tokenIssuedAt(java.time.Instant.ofEpochSecond(1_764_429_999L));
+        assertTrue(c.tokenIssuedUpTo(revokedAt));
+        c.tokenIssuedAt(java.time.Instant.ofEpochSecond(1_764_430_000L));
+        assertTrue(c.tokenIssuedUpTo(revokedAt), "the same second counts as older (JWT times are whole seconds)");
+        c.tokenIssuedAt(java.time.Instant.ofEpochSecond(1_764_430_001L));
+        assertFalse(c.tokenIssuedUpTo(revokedAt), "a token issued after the revocation is spared");
+        c.tokenIssuedAt(null);
+        assertTrue(c.tokenIssuedUpTo(revokedAt));
+    }
+
     void overflowClosesWithSlowConsumerAndDropsTheQueue() {
         FakeSession fs = new FakeSession(null);
         FakeSession.Owner owner = new FakeSession.Owner();
