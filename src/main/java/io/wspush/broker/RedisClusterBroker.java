@@ -433,7 +433,11 @@ public final class RedisClusterBroker implements Broker {
 
     private static String describe(RedisClusterNode n) {
         List<Integer> slots = n.getSlots();
-        String range = slots.isEmpty() ? "no slots" : "slots " + slots.get(0) + "-" + slots.get(slots.size() - 1);
+        int first = slots.isEmpty() ? 0 : slots.get(0);
+        int last = slots.isEmpty() ? 0 : slots.get(slots.size() - 1);
+        String range = slots.isEmpty() ? "no slots"
+                : last - first + 1 == slots.size() ? "slots " + first + "-" + last
+                : slots.size() + " slots in " + first + "-" + last;
         return n.getUri().getHost() + ":" + n.getUri().getPort() + " " + range;
     }
 
@@ -595,6 +599,23 @@ public final class RedisClusterBroker implements Broker {
         @Override
         public void message(RedisClusterNode node, String channel, String message) {
             handle(channel, message, false);
+        }
+
+        /**
+         * Redis drops the sharded subscriptions of a slot that moves away (resharding) and says so: if this node
+         * still holds the user, ask for the topology now, and the change of slot owners resubscribes her there.
+         */
+        @Override
+        public void sunsubscribed(RedisClusterNode node, String channel, long count) {
+            if (!channel.startsWith(RedisBroker.USER_CHANNEL_PREFIX) || !channel.endsWith("}")) return;
+            String user = channel.substring(RedisBroker.USER_CHANNEL_PREFIX.length() + 1, channel.length() - 1);
+            if (local.holdsLocally(user)) {
+                try {
+                    thread.execute(RedisClusterBroker.this::refresh);
+                } catch (RejectedExecutionException closing) {
+                    // closed
+                }
+            }
         }
 
         private void handle(String channel, String message, boolean sharded) {

@@ -39,6 +39,12 @@ class RedisClusterIT {
     /** Failure detection (node timeout) + replica election + this node's topology refresh, with a wide margin. */
     static final Duration FAILOVER_BOUND = Duration.ofSeconds(20);
 
+    /** The ACL docs/SCALE-OUT.md gives a wspush node: both test nodes connect as this user. */
+    static final String[] ACL_USER = {"--user", "wspush", "on", ">wspush-test-password", "resetchannels", "&wspush:*",
+            "resetkeys", "~wspush:*", "-@all", "+spublish", "+ssubscribe", "+sunsubscribe", "+publish", "+subscribe",
+            "+unsubscribe", "+ping", "+cluster|slots", "+cluster|nodes", "+cluster|myid", "+pubsub|shardnumsub", "+info",
+            "+client|setname"};
+
     static RedisCluster cluster;
     static TestServer a;
     static TestServer b;
@@ -47,7 +53,7 @@ class RedisClusterIT {
 
     @BeforeAll
     static void start() {
-        cluster = RedisCluster.start(3);
+        cluster = RedisCluster.start(3, ACL_USER);
         for (int i = 0; usersByMaster.values().stream().mapToInt(List::size).sum() < 6 && i < 1000; i++) {
             String user = "cu-" + i;
             int master = cluster.masterOf(cluster.slot(RedisBroker.userChannel(user)));
@@ -65,7 +71,8 @@ class RedisClusterIT {
     }
 
     static TestServer node() {
-        return TestServer.builder().set("broker", "redis-cluster").set("redis.uri", cluster.seeds())
+        String seeds = cluster.seeds().replace("redis://", "redis://wspush:wspush-test-password@");
+        return TestServer.builder().set("broker", "redis-cluster").set("redis.uri", seeds)
                 .set("redis.timeout", "0.5").start();
     }
 
@@ -135,6 +142,22 @@ class RedisClusterIT {
         }
         for (String u : allUsers()) awaitNodesHolding(u, 0);
         assertEquals(0, RedisBrokerIT.delivered(a, allUsers().get(0), "gone"));
+        assertNoAclDenials();
+    }
+
+    /** Nothing the nodes sent was refused by the ACL (ACL LOG lists every denial, on every live node). */
+    static void assertNoAclDenials() {
+        List<String> denied = new ArrayList<>();
+        for (int port : cluster.ports()) {
+            if (!cluster.isRunning(port)) continue;
+            for (Object entry : (List<?>) cluster.command(port, "ACL", "LOG")) {
+                List<?> e = (List<?>) entry;
+                Map<Object, Object> fields = new LinkedHashMap<>();
+                for (int i = 0; i + 1 < e.size(); i += 2) fields.put(e.get(i), e.get(i + 1));
+                denied.add(port + ": " + fields.get("reason") + " " + fields.get("object") + " by " + fields.get("username"));
+            }
+        }
+        assertEquals(List.of(), denied, "commands the ACL of docs/SCALE-OUT.md refused");
     }
 
     static Map<Integer, Long> spublishCalls() {
@@ -166,8 +189,82 @@ class RedisClusterIT {
      * replica took over, with no node restarted. Prints the measured time from the kill to the first push that
      * crossed nodes again.
      */
+    /**
+     * Resharding while pushes flow: the slot of a user held on B moves to another master. Redis drops the sharded
+     * subscription (it answers for the slot's new owner now); B subscribes again there, and pushes through A reach
+     * B again within a bound. Pushes in between are answered with delivered 0 (at most once: history recovers
+     * them), never lost silently with a count that says otherwise.
+     */
     @Test
     @Order(3)
+    void aSlotMovingWhilePushesFlowFollowsItsUser() throws Exception {
+        List<Integer> masters = List.copyOf(usersByMaster.keySet());
+        String user = usersByMaster.get(masters.get(1)).get(1);
+        int slot = cluster.slot(RedisBroker.userChannel(user));
+        int from = cluster.masterOf(slot);
+        int to = masters.get(2);
+        try (WsClient onB = Awaiting.registered(b, user, Tokens.valid(user), null)) {
+            awaitNodesHolding(user, 1);
+            AtomicBoolean pushing = new AtomicBoolean(true);
+            ConcurrentLinkedQueue<long[]> answers = new ConcurrentLinkedQueue<>(); // {seq, delivered, nanoTime}
+            ConcurrentLinkedQueue<Throwable> pusherErrors = new ConcurrentLinkedQueue<>();
+            Thread pusher = new Thread(() -> {
+                long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                try {
+                    for (int seq = 0; pushing.get() && System.nanoTime() < end; seq++) {
+                        int d = RedisBrokerIT.delivered(a, user, "r" + seq);
+                        answers.add(new long[] {seq, d, System.nanoTime()});
+                        Thread.sleep(10); // paces the load loop; nothing waits on it
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (Throwable e) {
+                    pusherErrors.add(e);
+                }
+            }, "cluster-it-resharding-pusher");
+            pusher.start();
+            try {
+                Poll.until("pushes crossing nodes before the move", DEADLINE, () -> answers.size() > 10);
+                long movedAt = System.nanoTime();
+                cluster.moveSlot(slot, to);
+                long settledAt = System.nanoTime();
+                Poll.until("B subscribed on the slot's new owner", DEADLINE, () -> shardSubscribers(user) == 1);
+                Poll.until("pushes crossing nodes after the move", DEADLINE,
+                        () -> answers.stream().anyMatch(x -> x[2] > settledAt && x[1] == 1));
+                int before = answers.size();
+                Poll.until("more pushes after the move", DEADLINE, () -> answers.size() > before + 20);
+                pushing.set(false);
+                pusher.join(10_000);
+                assertEquals(List.of(), List.copyOf(pusherErrors));
+
+                List<long[]> all = List.copyOf(answers);
+                long missed = all.stream().filter(x -> x[1] == 0).count();
+                long lastMissed = all.stream().filter(x -> x[1] == 0).mapToLong(x -> x[2]).max().orElse(movedAt);
+                System.out.println("RedisClusterIT: slot " + slot + " moved " + from + " -> " + to + "; " + missed
+                        + " of " + all.size() + " pushes answered delivered=0, the last "
+                        + Duration.ofNanos(Math.max(0, lastMissed - movedAt)).toMillis() + " ms after the move began");
+                assertTrue(all.stream().allMatch(x -> x[1] == 0 || x[1] == 1), "delivered is 0 or 1");
+                // Whatever was answered delivered=1 reached B, in order; the rest is what the answers said.
+                List<String> expected = all.stream().filter(x -> x[1] == 1).map(x -> "r" + x[0]).toList();
+                List<String> got = new ArrayList<>();
+                for (int i = 0; i < expected.size(); i++) got.add(onB.next(DEADLINE));
+                got.addAll(onB.drain());
+                assertEquals(expected, got.stream().filter(expected::contains).toList());
+                assertTrue(got.containsAll(expected), "every push answered delivered=1 reached B");
+            } finally {
+                pushing.set(false);
+                pusher.join(10_000);
+            }
+            assertEquals(0L, ((List<?>) cluster.command(from, "PUBSUB", "SHARDNUMSUB",
+                    RedisBroker.userChannel(user))).get(1), "no subscription left on the old owner");
+            assertEquals(1, RedisBrokerIT.delivered(a, user, "after the move"));
+            RedisBrokerIT.expectMessage(onB, "after the move");
+        }
+        assertNoAclDenials();
+    }
+
+    @Test
+    @Order(4)
     void aKilledMasterIsReplacedByItsReplicaAndPushesResume() throws Exception {
         int victim = usersByMaster.keySet().iterator().next();
         String hit = usersByMaster.get(victim).get(0);
@@ -257,6 +354,7 @@ class RedisClusterIT {
             RedisBrokerIT.expectMessage(hitOnA, "after");
             assertEquals(1, RedisBrokerIT.delivered(a, spared, "spared after"));
             RedisBrokerIT.expectMessage(sparedOnB, "spared after");
+            assertNoAclDenials();
         }
     }
 }

@@ -182,6 +182,51 @@ public final class RedisCluster implements AutoCloseable {
         return Resp.command(port, args);
     }
 
+    /**
+     * Moves one slot (and its keys) to another master the way {@code redis-cli --cluster reshard} does: IMPORTING
+     * on the target, MIGRATING on the source, MIGRATE the keys, then SETSLOT NODE on every master. Returns once
+     * every live node sees the new owner.
+     */
+    public void moveSlot(int slot, int toPort) {
+        int fromPort = masterOf(slot);
+        if (fromPort == toPort) return;
+        String fromId = (String) Resp.command(fromPort, "CLUSTER", "MYID");
+        String toId = (String) Resp.command(toPort, "CLUSTER", "MYID");
+        Resp.command(toPort, "CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", fromId);
+        Resp.command(fromPort, "CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", toId);
+        while (true) {
+            List<?> keys = (List<?>) Resp.command(fromPort, "CLUSTER", "GETKEYSINSLOT", Integer.toString(slot), "100");
+            if (keys.isEmpty()) break;
+            List<String> migrate = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", Integer.toString(toPort), "", "0",
+                    "5000", "KEYS"));
+            for (Object k : keys) migrate.add((String) k);
+            Resp.command(fromPort, migrate.toArray(new String[0]));
+        }
+        Resp.command(toPort, "CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", toId);
+        Resp.command(fromPort, "CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", toId);
+        for (int master : masters()) {
+            if (master != fromPort && master != toPort) {
+                Resp.command(master, "CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", toId);
+            }
+        }
+        Poll.until("every node sees slot " + slot + " on " + toPort, READY_DEADLINE,
+                () -> nodes.keySet().stream().filter(this::isRunning).allMatch(port -> ownerSeenBy(port, slot) == toPort));
+    }
+
+    private static int ownerSeenBy(int port, int slot) {
+        try {
+            for (Object range : (List<?>) Resp.command(port, "CLUSTER", "SLOTS")) {
+                List<?> r = (List<?>) range;
+                if (((Long) r.get(0)) <= slot && slot <= ((Long) r.get(1))) {
+                    return ((Long) ((List<?>) r.get(2)).get(1)).intValue();
+                }
+            }
+        } catch (IllegalStateException notNow) {
+            // asked again
+        }
+        return -1;
+    }
+
     /** SIGKILL to the node's process; it is not restarted. */
     public void kill(int port) {
         Process p = nodes.get(port);
