@@ -371,7 +371,9 @@ public final class RedisClusterBroker implements Broker {
         List<String> masters = new ArrayList<>();
         for (RedisClusterNode n : partitions) {
             if (n.is(RedisClusterNode.NodeFlag.UPSTREAM) && !n.getSlots().isEmpty()) {
-                masters.add(n.getNodeId() + "@" + n.getUri().getHost() + ":" + n.getUri().getPort() + "=" + n.getSlots());
+                List<Integer> slots = n.getSlots();
+                masters.add(n.getNodeId() + "@" + n.getUri().getHost() + ":" + n.getUri().getPort() + "="
+                        + slots.size() + "/" + slots.hashCode());
             }
         }
         masters.sort(null);
