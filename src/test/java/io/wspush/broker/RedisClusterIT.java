@@ -105,6 +105,27 @@ class RedisClusterIT {
         return usersByMaster.values().stream().flatMap(List::stream).toList();
     }
 
+    /** No cluster reachable at start: the node starts anyway, degraded, and serves its own connections. */
+    @Test
+    @Order(0)
+    void aNodeWhoseClusterIsUnreachableStartsDegradedAndDeliversLocally() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        try (TestServer lone = TestServer.builder().set("broker", "redis-cluster")
+                .set("redis.uri", "redis://127.0.0.1:" + closed).set("redis.timeout", "0.5").start()) {
+            String health = Http.get(lone.http("health"), null).body();
+            assertEquals("degraded", Http.stringField(health, "status"), health);
+            assertTrue(Http.stringField(health, "reason").startsWith("redis cluster unreachable at 127.0.0.1:" + closed),
+                    health);
+            try (WsClient c = Awaiting.registered(lone, "lonely", Tokens.valid("lonely"), null)) {
+                assertEquals(1, RedisBrokerIT.delivered(lone, "lonely", "local"));
+                RedisBrokerIT.expectMessage(c, "local");
+            }
+        }
+    }
+
     @Test
     @Order(1)
     void usersOnEveryShardGetPushesAcrossNodesBySharedPubSub() throws Exception {
