@@ -39,6 +39,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -318,8 +319,7 @@ public final class RedisClusterBroker implements Broker {
         };
     }
 
-    private static CompletableFuture<Void> perSlot(List<String> userIds,
-                                                   java.util.function.Function<String[], RedisFuture<?>> command) {
+    private static CompletableFuture<Void> perSlot(List<String> userIds, Function<String[], RedisFuture<?>> command) {
         Map<Integer, List<String>> bySlot = new LinkedHashMap<>();
         for (String user : userIds) {
             String channel = RedisBroker.userChannel(user);
@@ -369,33 +369,24 @@ public final class RedisClusterBroker implements Broker {
     /** The masters that own slots, with their slots: changes on failover and resharding. */
     private static String topology(Partitions partitions) {
         List<String> masters = new ArrayList<>();
-        for (RedisClusterNode n : partitions) {
-            if (n.is(RedisClusterNode.NodeFlag.UPSTREAM) && !n.getSlots().isEmpty()) {
-                List<Integer> slots = n.getSlots();
-                masters.add(n.getNodeId() + "@" + n.getUri().getHost() + ":" + n.getUri().getPort() + "="
-                        + slots.size() + "/" + slots.hashCode());
-            }
+        for (RedisClusterNode n : masters(partitions)) {
+            List<Integer> slots = n.getSlots();
+            masters.add(n.getNodeId() + "@" + n.getUri().getHost() + ":" + n.getUri().getPort() + "="
+                    + slots.size() + "/" + slots.hashCode());
         }
         masters.sort(null);
         return String.join(";", masters);
     }
 
     private static int countShards(Partitions partitions) {
-        int n = 0;
-        for (RedisClusterNode node : partitions) {
-            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty()) n++;
-        }
-        return n;
+        return masters(partitions).size();
     }
 
     /** Pings every master that owns slots, and the control subscription; a degraded cluster is refreshed. */
     private void check(Cluster c) {
         if (checking) return;
         checking = true;
-        List<RedisClusterNode> masters = new ArrayList<>();
-        for (RedisClusterNode n : client.getPartitions()) {
-            if (n.is(RedisClusterNode.NodeFlag.UPSTREAM) && !n.getSlots().isEmpty()) masters.add(n);
-        }
+        List<RedisClusterNode> masters = masters(client.getPartitions());
         List<CompletableFuture<String>> pings = new ArrayList<>();
         for (RedisClusterNode n : masters) {
             CompletableFuture<String> ping;
