@@ -16,7 +16,8 @@ public final class Brokers {
         return switch (config.broker()) {
             case "memory" -> new MemoryBroker();
             case "redis" -> new RedisBroker(config, metrics, threads);
-            default -> throw new IllegalStateException("wspush.broker must be 'memory' or 'redis', got '"
+            case "redis-cluster" -> new RedisClusterBroker(config, metrics, threads);
+            default -> throw new IllegalStateException("wspush.broker must be 'memory', 'redis' or 'redis-cluster', got '"
                     + config.broker() + "'");
         };
     }
