@@ -89,55 +89,53 @@ public class PingFloodIT {
                 flood.start();
                 floods.add(flood);
             }
-            {
-                // Containers stop reading from a peer whose outbound is stuck, so each flood itself stalls after a
-                // few MB; by then the pongs owed to it have filled its socket.
-                Poll.until("the floods under way", Duration.ofSeconds(30),
-                        () -> flooded.get() >= FLOODERS * (4L << 20) || floods.stream().noneMatch(Thread::isAlive));
-                long floodedAt = System.nanoTime();
+            // Containers stop reading from a peer whose outbound is stuck, so each flood itself stalls after a
+            // few MB; by then the pongs owed to it have filled its socket.
+            Poll.until("the floods under way", Duration.ofSeconds(30),
+                    () -> flooded.get() >= FLOODERS * (4L << 20) || floods.stream().noneMatch(Thread::isAlive));
+            long floodedAt = System.nanoTime();
 
-                // Heartbeat of another registered connection that stops answering: 3 s idle timeout.
-                long[] heartbeatMillis = {-1};
-                Thread heartbeat = new Thread(() -> {
-                    long t = System.nanoTime();
-                    try (RawWebSocket deaf = RawWebSocket.connect(ws, 0)) {
-                        deaf.socket().setSoTimeout(30_000);
-                        deaf.sendText(WsClient.registration(token(secret, "deaf"), null));
-                        if (deaf.readUntilClose() == 4003) heartbeatMillis[0] = (System.nanoTime() - t) / 1_000_000;
-                    } catch (IOException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, "deaf-victim");
-                heartbeat.start();
-
-                // Registration timeouts of other connections, one after another through the next seconds: 1 s each,
-                // one sweep tick (75 ms) late at most; the bounds leave room for a loaded 2-core machine (up to
-                // 1.6 s seen) and still fail the old code, whose timer stalled 13 s (the flooder's idle timeout).
-                long worstRegisterMillis = 0;
-                for (int i = 0; i < 5; i++) {
-                    long t = System.nanoTime();
-                    try (RawWebSocket silent = RawWebSocket.connect(ws, 0)) {
-                        silent.socket().setSoTimeout(30_000);
-                        int code = silent.readUntilClose();
-                        long took = (System.nanoTime() - t) / 1_000_000;
-                        assertEquals(4008, code, where + ": victim " + i + " was closed with " + code + " after " + took + " ms");
-                        worstRegisterMillis = Math.max(worstRegisterMillis, took);
-                    }
+            // Heartbeat of another registered connection that stops answering: 3 s idle timeout.
+            long[] heartbeatMillis = {-1};
+            Thread heartbeat = new Thread(() -> {
+                long t = System.nanoTime();
+                try (RawWebSocket deaf = RawWebSocket.connect(ws, 0)) {
+                    deaf.socket().setSoTimeout(30_000);
+                    deaf.sendText(WsClient.registration(token(secret, "deaf"), null));
+                    if (deaf.readUntilClose() == 4003) heartbeatMillis[0] = (System.nanoTime() - t) / 1_000_000;
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
                 }
-                heartbeat.join(30_000);
+            }, "deaf-victim");
+            heartbeat.start();
 
-                System.out.printf("PingFloodIT %s: %d flooders sent %d MB; worst registration timeout %d ms (1 s setting), "
-                        + "heartbeat timeout %d ms (3 s setting); flooders still registered after %d ms: %s%n",
-                        where, FLOODERS, flooded.get() >> 20, worstRegisterMillis, heartbeatMillis[0],
-                        (System.nanoTime() - floodedAt) / 1_000_000, userConnections.applyAsInt("flooder"));
-                assertTrue(worstRegisterMillis < 3_000, where + ": registration timeout took " + worstRegisterMillis + " ms");
-                assertTrue(heartbeatMillis[0] > 0 && heartbeatMillis[0] < 5_500,
-                        where + ": heartbeat timeout took " + heartbeatMillis[0] + " ms");
-                // And the flooder itself is dropped (4001 once its ping waits send.timeout, or the container's own).
-                if (flooderDropped) {
-                    Poll.untilEquals(where + ": flooder dropped", Duration.ofSeconds(15), 0,
-                            () -> userConnections.applyAsInt("flooder"));
+            // Registration timeouts of other connections, one after another through the next seconds: 1 s each,
+            // one sweep tick (75 ms) late at most; the bounds leave room for a loaded 2-core machine (up to
+            // 1.6 s seen) and still fail the old code, whose timer stalled 13 s (the flooder's idle timeout).
+            long worstRegisterMillis = 0;
+            for (int i = 0; i < 5; i++) {
+                long t = System.nanoTime();
+                try (RawWebSocket silent = RawWebSocket.connect(ws, 0)) {
+                    silent.socket().setSoTimeout(30_000);
+                    int code = silent.readUntilClose();
+                    long took = (System.nanoTime() - t) / 1_000_000;
+                    assertEquals(4008, code, where + ": victim " + i + " was closed with " + code + " after " + took + " ms");
+                    worstRegisterMillis = Math.max(worstRegisterMillis, took);
                 }
+            }
+            heartbeat.join(30_000);
+
+            System.out.printf("PingFloodIT %s: %d flooders sent %d MB; worst registration timeout %d ms (1 s setting), "
+                    + "heartbeat timeout %d ms (3 s setting); flooders still registered after %d ms: %s%n",
+                    where, FLOODERS, flooded.get() >> 20, worstRegisterMillis, heartbeatMillis[0],
+                    (System.nanoTime() - floodedAt) / 1_000_000, userConnections.applyAsInt("flooder"));
+            assertTrue(worstRegisterMillis < 3_000, where + ": registration timeout took " + worstRegisterMillis + " ms");
+            assertTrue(heartbeatMillis[0] > 0 && heartbeatMillis[0] < 5_500,
+                    where + ": heartbeat timeout took " + heartbeatMillis[0] + " ms");
+            // And the flooder itself is dropped (4001 once its ping waits send.timeout, or the container's own).
+            if (flooderDropped) {
+                Poll.untilEquals(where + ": flooder dropped", Duration.ofSeconds(15), 0,
+                        () -> userConnections.applyAsInt("flooder"));
             }
         } finally {
             flooders.forEach(RawWebSocket::close);
