@@ -30,7 +30,7 @@ class ConfigErrorIT {
             "push.key     | short-key-0815     | wspush.push.key must be at least 16 characters",
             "ping.interval| soon               | wspush.ping.interval must be a number of seconds, got 'soon'",
             // checked when the node starts, not in Config.from
-            "broker       | kafka              | wspush.broker must be 'memory' or 'redis', got 'kafka'",
+            "broker       | kafka              | wspush.broker must be 'memory', 'redis' or 'redis-cluster', got 'kafka'",
             "redis.uri    | nosuch://:pw-0815@host:6379 | wspush.redis.uri is not a valid Redis URI (expected e.g. redis://127.0.0.1:6379 or redis://:password@host:6379)",
     })
     void aBadSettingStopsTheDeploymentWithOneLineNamingIt(String setting, String value, String expected) {
