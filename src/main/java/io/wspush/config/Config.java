@@ -36,9 +36,17 @@ public record Config(
         String broker,
         String redisUri,
         Duration redisTimeout,
-        String nodeId) {
+        String nodeId,
+        int historySize,
+        Duration historyTtl,
+        long historyMaxBytes) {
 
     public static final String DEMO_PUSH_KEY = "demo";
+
+    /** Whether pushes get offsets and are kept for resuming clients ({@code wspush.history.size} above 0). */
+    public boolean history() {
+        return historySize > 0;
+    }
 
     public static Config from(Settings s) {
         String secret = s.raw("token.secret");
@@ -100,7 +108,10 @@ public record Config(
                 s.string("broker", "memory"),
                 s.string("redis.uri", "redis://127.0.0.1:6379"),
                 s.seconds("redis.timeout", 0.5, 0.01, 60),
-                nodeId);
+                nodeId,
+                s.integer("history.size", 100, 0, 100_000),
+                s.seconds("history.ttl", 300, 1, 7 * 86_400.0),
+                s.number("history.max-bytes", 256L * 1024 * 1024, 1024, 1L << 40));
     }
 
     /** Keeps secrets out of logs even when a Config is printed by mistake. */
@@ -110,6 +121,7 @@ public record Config(
                 + ", pingInterval=" + pingInterval + ", idleTimeout=" + idleTimeout + ", pushMaxBytes=" + pushMaxBytes
                 + ", frameMaxBytes=" + frameMaxBytes + ", maxConnections=" + maxConnections + ", maxConnectionsPerUser="
                 + maxConnectionsPerUser + ", queueMaxMessages=" + queueMaxMessages + ", queueMaxBytes=" + queueMaxBytes
-                + ", allowedOrigins=" + allowedOrigins + "]";
+                + ", allowedOrigins=" + allowedOrigins + ", historySize=" + historySize + ", historyTtl=" + historyTtl
+                + ", historyMaxBytes=" + historyMaxBytes + "]";
     }
 }

@@ -38,6 +38,7 @@ public final class Connection {
     private volatile String userId;
     private volatile String event;
     private volatile long lastHeardNanos = openedNanos;
+    private volatile Sequencer sequencer;
 
     public Connection(Session session, Owner owner, ConnectionWriter.Limits limits) {
         this.session = session;
@@ -69,6 +70,16 @@ public final class Connection {
     public void registered(String userId, String event) {
         this.event = event;
         this.userId = userId;
+    }
+
+    /** The resume state of a {@code wspush.v1} connection while history is on; null otherwise (see {@link Sequencer}). */
+    public Sequencer sequencer() {
+        return sequencer;
+    }
+
+    /** Set before the connection is registered, so no push reaches it around the sequencer. */
+    public void sequencer(Sequencer s) {
+        this.sequencer = s;
     }
 
     public long openedNanos() {

@@ -59,7 +59,7 @@ public final class PushMetrics {
         registry.close();
     }
 
-    private Counter counter(String name, String description) {
+    public Counter counter(String name, String description) {
         return Counter.builder(name).description(description).register(registry);
     }
 }

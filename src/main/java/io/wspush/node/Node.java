@@ -7,9 +7,11 @@ import io.wspush.broker.Broker;
 import io.wspush.broker.Brokers;
 import io.wspush.config.Config;
 import io.wspush.connection.Connection;
+import io.wspush.connection.Sequencer;
 import io.wspush.metrics.PushMetrics;
 import io.wspush.protocol.Delivery;
 import io.wspush.protocol.Disconnect;
+import io.wspush.protocol.RegistrationFrame;
 import io.wspush.registry.SessionRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -23,6 +25,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -183,6 +186,26 @@ public class Node implements Broker.LocalNode {
         return n;
     }
 
+    /**
+     * A push with history: {@code id} (may be null) makes a retry within the TTL answer the first offset without
+     * delivering again. Without history this is {@link #publish} with offset 0.
+     *
+     * @throws IllegalStateException while not running
+     */
+    public Broker.Published push(String userId, String event, String message, String id) {
+        requireRunning();
+        metrics.pushes.increment();
+        Broker.Published p = broker.publish(new Delivery(userId, event, message, System.currentTimeMillis()),
+                config.history() ? id : null);
+        if (LOG.isLoggable(Level.FINE)) LOG.fine("push user=" + userId + " delivered=" + p.delivered() + " offset=" + p.offset());
+        return p;
+    }
+
+    /** Syncs a registered resuming connection with its user's history (see {@link Sequencer}). */
+    void sync(Connection c, RegistrationFrame.Since since, Function<Boolean, String> registered) {
+        broker.sync(c.userId(), c.sequencer(), since, registered);
+    }
+
     /** Closes the user's connections on every node and refuses the tokens it holds now. */
     public int disconnect(String userId) {
         requireRunning();
@@ -205,16 +228,20 @@ public class Node implements Broker.LocalNode {
     // ---- Broker.LocalNode ----
 
     @Override
-    public int deliverLocally(Delivery d) {
+    public int deliverLocally(Delivery d, Broker.Route route) {
         int n = 0;
         Connection[] targets = registry.connections(d.userId);
         for (Connection c : targets) {
-            if (d.matches(c.event())) {
+            Sequencer s = c.sequencer();
+            if (s != null) {
+                // Every push, matching or not: the sequencer follows the user's offsets and filters itself.
+                if (s.offer(d, route.complete)) n++;
+            } else if (route.plain && d.matches(c.event())) {
                 if (c.send(d)) n++;
                 else metrics.dropped.increment();
             }
         }
-        metrics.delivered.increment(n);
+        if (route != Broker.Route.ECHO) metrics.delivered.increment(n);
         return n;
     }
 

@@ -5,6 +5,7 @@ import io.wspush.auth.TokenVerifier;
 import io.wspush.config.Config;
 import io.wspush.connection.Connection;
 import io.wspush.connection.ConnectionWriter;
+import io.wspush.connection.Sequencer;
 import io.wspush.metrics.PushMetrics;
 import io.wspush.protocol.Disconnect;
 import io.wspush.protocol.Envelopes;
@@ -106,7 +107,8 @@ public final class SocketEvents implements Connection.Owner {
     }
 
     private void register(Connection c, String text) {
-        RegistrationFrame frame = RegistrationFrame.parse(text);
+        boolean resuming = c.v1() && config.history();
+        RegistrationFrame frame = RegistrationFrame.parse(text, resuming);
         if (frame == null) {
             refuse(c, Disconnect.REGISTRATION_EXPECTED);
             return;
@@ -119,6 +121,7 @@ public final class SocketEvents implements Connection.Owner {
             return;
         }
         c.registered(id.userId(), frame.event());
+        if (resuming) c.sequencer(new Sequencer(c, config.queueMaxMessages())); // before any push can reach it
         SessionRegistry.Added added = registry.register(c, config.maxConnectionsPerUser());
         if (added == SessionRegistry.Added.USER_LIMIT) {
             refuse(c, Disconnect.USER_LIMIT);
@@ -131,7 +134,11 @@ public final class SocketEvents implements Connection.Owner {
         }
         if (added == SessionRegistry.Added.FIRST_OF_USER) node.userArrived(id.userId());
         metrics.registrations.increment();
-        if (c.v1()) c.sendText(Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds));
+        if (resuming) {
+            node.sync(c, frame.since(), recovered -> Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds, recovered));
+        } else if (c.v1()) {
+            c.sendText(Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds));
+        }
         LOG.info("register " + c + " user=" + id.userId() + (frame.event() == null ? "" : " event=" + frame.event()));
     }
 
