@@ -24,16 +24,28 @@ public interface Broker extends AutoCloseable {
         /** This node's push coming back through its Redis subscription: complete, but plain connections had it. */
         ECHO(false, true),
         /** Another node's push through the subscription: complete. */
-        REMOTE(true, true);
+        REMOTE(true, true),
+        /**
+         * This node's push whose history script did not answer in time: it may still run and come back through the
+         * subscription, so only plain connections get it now.
+         */
+        UNCERTAIN(true, false, false);
 
         /** Whether plain connections (and v1 ones without history) get the push on this route. */
         public final boolean plain;
         /** Whether the route carries every push of the user, in offset order. */
         public final boolean complete;
+        /** Whether resuming connections (those with a {@link Sequencer}) get the push on this route. */
+        public final boolean sequenced;
 
         Route(boolean plain, boolean complete) {
+            this(plain, complete, true);
+        }
+
+        Route(boolean plain, boolean complete, boolean sequenced) {
             this.plain = plain;
             this.complete = complete;
+            this.sequenced = sequenced;
         }
     }
 

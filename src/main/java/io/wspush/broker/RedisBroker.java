@@ -5,7 +5,9 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.wspush.config.Config;
 import io.wspush.metrics.PushMetrics;
+import io.wspush.connection.Sequencer;
 import io.wspush.protocol.Delivery;
+import io.wspush.protocol.RegistrationFrame.Since;
 
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -18,6 +20,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -61,6 +64,9 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
     private final RedisLink link;
     private final HeldDisconnects held;
     private final AtomicBoolean malformedLogged = new AtomicBoolean();
+    private final long historyTtlMillis;
+
+    private final RedisHistory history; // null: history off
 
     private LocalNode local;
     private RedisSubscriptions subscriptions;
@@ -84,6 +90,8 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         // A per-start suffix: two nodes misconfigured with the same wspush.node.id must not skip each other's pushes.
         this.origin = config.nodeId() + "#" + HexFormat.of().formatHex(suffix);
         this.link = new RedisLink(uri, slowTimeout, threads, new Incoming(), this, CONTROL_CHANNEL);
+        this.history = config.history() ? new RedisHistory(config.historySize(), config.historyTtl().toMillis()) : null;
+        this.historyTtlMillis = config.historyTtl().toMillis();
         this.held = new HeldDisconnects(link, CONTROL_CHANNEL, MAX_HELD_DISCONNECTS, config.revocationTtl(),
                 metrics.brokerErrors::increment);
     }
@@ -118,6 +126,73 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
             failed(p, "publish", e);
         }
         return n;
+    }
+
+    /**
+     * With history: one script keeps the push and publishes it with its offset (see {@link RedisHistory}); then
+     * this node's connections get it at once. Resuming connections also get it back through the subscription
+     * (their {@link Sequencer} keeps the first). When Redis is unreachable the push is delivered here only,
+     * without offset; when the script's answer does not come in time it may still run, so only plain connections
+     * get it now (resuming ones get it through the subscription if it ran).
+     */
+    @Override
+    public Published publish(Delivery d, String id) {
+        if (history == null) return new Published(publish(d), 0, null);
+        RedisLink.Pair p = link.pair();
+        if (p == null) {
+            metrics.brokerErrors.increment();
+            return new Published(local.deliverLocally(d, Route.LOCAL_FAST), 0, null);
+        }
+        RedisHistory.Pushed pushed;
+        try {
+            pushed = history.push(p.pub.async(), d.userId, userChannel(d.userId), RedisPayload.push(origin, d).encodeOpen(), id)
+                    .get(timeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed(p, "publish", e);
+            return new Published(local.deliverLocally(d, Route.UNCERTAIN), 0, null);
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            failed(p, "publish", e);
+            return new Published(local.deliverLocally(d, Route.UNCERTAIN), 0, null);
+        }
+        if (pushed.duplicate()) return new Published(0, pushed.offset(), pushed.epoch());
+        int n = local.deliverLocally(d.at(pushed.offset(), pushed.epoch()), Route.LOCAL_FAST);
+        long others = pushed.receivers() - (selfCounted(d.userId) ? 1 : 0);
+        return new Published(n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others)), pushed.offset(), pushed.epoch());
+    }
+
+    /**
+     * Waits until this node's subscription to the user's channel is confirmed (from then on every push reaches the
+     * connection through it), then reads the history atomically: what was pushed up to that read is replayed,
+     * what comes after arrives through the subscription. Redis unreachable or slow: not recovered, no position.
+     */
+    @Override
+    public void sync(String userId, Sequencer s, Since since, Function<Boolean, String> registered) {
+        if (history == null) {
+            Broker.super.sync(userId, s, since, registered);
+            return;
+        }
+        long bound = slowTimeout.toMillis();
+        subscriptions.whenSubscribed(userId)
+                .orTimeout(bound, TimeUnit.MILLISECONDS)
+                .thenCompose(subscribed -> {
+                    RedisLink.Pair p = link.pair();
+                    if (p == null) throw new IllegalStateException("redis unreachable");
+                    long sinceOffset = since == null ? -1 : since.offset();
+                    return history.read(p.pub.async(), userId, sinceOffset).orTimeout(bound, TimeUnit.MILLISECONDS);
+                })
+                .whenComplete((snap, error) -> {
+                    if (error != null) {
+                        metrics.brokerErrors.increment();
+                        if (LOG.isLoggable(Level.FINE)) LOG.fine("wspush redis broker: resume of " + userId + " without history: " + RedisLink.reason(error));
+                        s.unsynced(registered.apply(since == null ? null : Boolean.FALSE));
+                        return;
+                    }
+                    Boolean recovered = Recovery.recovered(since, snap.epoch(), snap.offset(), snap.after(),
+                            System.currentTimeMillis() - historyTtlMillis);
+                    s.synced(registered.apply(recovered), snap.epoch(), snap.offset(),
+                            Boolean.TRUE.equals(recovered) ? snap.after() : List.of());
+                });
     }
 
     @Override
@@ -242,10 +317,12 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
                 }
                 return;
             }
-            if (origin.equals(p.origin())) return; // already delivered locally by publish/disconnect
+            boolean own = origin.equals(p.origin());
+            // Already delivered locally by publish/disconnect; with history, resuming connections take it again.
+            if (own && (history == null || p.kind() != RedisPayload.Kind.PUSH || p.offset() == 0)) return;
             try {
                 if (p.kind() == RedisPayload.Kind.PUSH) {
-                    if (channel.equals(userChannel(p.userId()))) local.deliverLocally(p.delivery());
+                    if (channel.equals(userChannel(p.userId()))) local.deliverLocally(p.delivery(), own ? Route.ECHO : Route.REMOTE);
                 } else if (CONTROL_CHANNEL.equals(channel)) {
                     local.disconnectLocally(p.userId(), p.at());
                 }

@@ -235,7 +235,7 @@ public class Node implements Broker.LocalNode {
             Sequencer s = c.sequencer();
             if (s != null) {
                 // Every push, matching or not: the sequencer follows the user's offsets and filters itself.
-                if (s.offer(d, route.complete)) n++;
+                if (route.sequenced && s.offer(d, route.complete)) n++;
             } else if (route.plain && d.matches(c.event())) {
                 if (c.send(d)) n++;
                 else metrics.dropped.increment();
