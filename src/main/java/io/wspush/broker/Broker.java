@@ -4,8 +4,6 @@ import io.wspush.connection.Sequencer;
 import io.wspush.protocol.Delivery;
 import io.wspush.protocol.RegistrationFrame.Since;
 
-import java.util.function.Function;
-
 /**
  * Carries pushes and operator disconnects to every node that holds the user. One implementation per file:
  * {@link MemoryBroker} (single node, default) and {@link RedisBroker} (several nodes sharing Redis pub/sub).
@@ -85,12 +83,11 @@ public interface Broker extends AutoCloseable {
 
     /**
      * Syncs a resuming connection (registered, its {@link Sequencer} buffering) with the user's history: decides
-     * whether {@code since} can be recovered, then {@link Sequencer#synced} sends {@code registered} (built by
-     * {@code registered} from the answer: null without {@code since}) and what the client missed. May complete
-     * on another thread.
+     * whether {@code since} can be recovered, then {@link Sequencer#synced} sends {@code registered} and what the
+     * client missed. May complete on another thread.
      */
-    default void sync(String userId, Sequencer s, Since since, Function<Boolean, String> registered) {
-        s.unsynced(registered.apply(since == null ? null : Boolean.FALSE));
+    default void sync(String userId, Sequencer s, Since since) {
+        s.unsynced(since != null);
     }
 
     /** Disconnects the user on every node; @return connections closed (local, plus remote nodes reached) */

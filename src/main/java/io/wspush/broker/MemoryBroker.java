@@ -4,8 +4,6 @@ import io.wspush.connection.Sequencer;
 import io.wspush.protocol.Delivery;
 import io.wspush.protocol.RegistrationFrame.Since;
 
-import java.util.function.Function;
-
 /**
  * Single node: a push reaches this node's connections and nothing else. With history ({@link MemoryHistory}) each
  * push gets the user's next offset and is delivered under the user's lock, in offset order.
@@ -40,12 +38,12 @@ public final class MemoryBroker implements Broker {
     }
 
     @Override
-    public void sync(String userId, Sequencer s, Since since, Function<Boolean, String> registered) {
+    public void sync(String userId, Sequencer s, Since since) {
         if (history == null) {
-            Broker.super.sync(userId, s, since, registered);
+            Broker.super.sync(userId, s, since);
             return;
         }
-        history.sync(userId, s, since, registered, System.currentTimeMillis());
+        history.sync(userId, s, since, System.currentTimeMillis());
     }
 
     @Override

@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import java.util.function.ToIntFunction;
 
 /**
@@ -126,13 +125,13 @@ final class MemoryHistory {
     }
 
     /** Syncs a resuming connection under the user's lock, so no push of the user passes meanwhile. */
-    void sync(String userId, Sequencer s, Since since, Function<Boolean, String> registered, long now) {
+    void sync(String userId, Sequencer s, Since since, long now) {
         evict(now);
         for (;;) {
             Log log = logs.get(userId);
             if (log == null) {
                 // No history: a push creating it now is buffered by the sequencer (offset 1, new epoch) or comes after.
-                s.synced(registered.apply(Recovery.recovered(since, null, 0, List.of(), 0)), null, 0, List.of());
+                s.synced(Recovery.recovered(since, null, 0, List.of(), 0), null, 0, List.of());
                 return;
             }
             synchronized (log) {
@@ -145,8 +144,7 @@ final class MemoryHistory {
                     }
                 }
                 Boolean recovered = Recovery.recovered(since, log.epoch, log.offset, after, now - ttlMillis);
-                s.synced(registered.apply(recovered), log.epoch, log.offset,
-                        Boolean.TRUE.equals(recovered) ? after : List.of());
+                s.synced(recovered, log.epoch, log.offset, Boolean.TRUE.equals(recovered) ? after : List.of());
             }
             return;
         }

@@ -20,7 +20,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -167,9 +166,9 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
      * what comes after arrives through the subscription. Redis unreachable or slow: not recovered, no position.
      */
     @Override
-    public void sync(String userId, Sequencer s, Since since, Function<Boolean, String> registered) {
+    public void sync(String userId, Sequencer s, Since since) {
         if (history == null) {
-            Broker.super.sync(userId, s, since, registered);
+            Broker.super.sync(userId, s, since);
             return;
         }
         long bound = slowTimeout.toMillis();
@@ -185,13 +184,12 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
                     if (error != null) {
                         metrics.brokerErrors.increment();
                         if (LOG.isLoggable(Level.FINE)) LOG.fine("wspush redis broker: resume of " + userId + " without history: " + RedisLink.reason(error));
-                        s.unsynced(registered.apply(since == null ? null : Boolean.FALSE));
+                        s.unsynced(since != null);
                         return;
                     }
                     Boolean recovered = Recovery.recovered(since, snap.epoch(), snap.offset(), snap.after(),
                             System.currentTimeMillis() - historyTtlMillis);
-                    s.synced(registered.apply(recovered), snap.epoch(), snap.offset(),
-                            Boolean.TRUE.equals(recovered) ? snap.after() : List.of());
+                    s.synced(recovered, snap.epoch(), snap.offset(), Boolean.TRUE.equals(recovered) ? snap.after() : List.of());
                 });
     }
 

@@ -28,17 +28,24 @@ public final class Sequencer {
     private record Buffered(Delivery d, boolean complete) {
     }
 
+    /** Builds the {@code registered} frame: {@code recovered} null without since; {@code missed} pushes replayed. */
+    public interface Registered {
+        String frame(Boolean recovered, int missed);
+    }
+
     private final Connection c;
     private final int maxBuffered;
+    private final Registered registered;
 
     private List<Buffered> buffer = new ArrayList<>(); // null once synced
     private boolean positioned;
     private String epoch; // null: the user has no history yet
     private long pos;
 
-    public Sequencer(Connection c, int maxBuffered) {
+    public Sequencer(Connection c, int maxBuffered, Registered registered) {
         this.c = c;
         this.maxBuffered = maxBuffered;
+        this.registered = registered;
     }
 
     /**
@@ -60,13 +67,16 @@ public final class Sequencer {
     }
 
     /**
-     * The sync is done: sends {@code registered}, then {@code replay} (the pushes after the client's position, in
-     * order; the caller checked they are complete), then what was buffered meanwhile. The connection is then live
-     * at {@code current} of {@code epoch} (null epoch: the user has no history yet).
+     * The sync is done: sends {@code registered} (with {@code recovered}, null when the client gave no since), then
+     * {@code replay} (the pushes after the client's position, in order; the caller checked they are complete), then
+     * what was buffered meanwhile. The connection is then live at {@code current} of {@code epoch} (null epoch: the
+     * user has no history yet).
      */
-    public synchronized void synced(String registeredFrame, String epoch, long current, List<Delivery> replay) {
+    public synchronized void synced(Boolean recovered, String epoch, long current, List<Delivery> replay) {
         if (buffer == null) return;
-        c.sendText(registeredFrame);
+        int missed = 0;
+        for (Delivery d : replay) if (d.matches(c.event())) missed++;
+        c.sendText(registered.frame(recovered, missed));
         this.positioned = true;
         this.epoch = epoch;
         for (Delivery d : replay) {
@@ -78,9 +88,9 @@ public final class Sequencer {
     }
 
     /** The sync failed (history unreachable): live without a position; the first push on a complete route sets it. */
-    public synchronized void unsynced(String registeredFrame) {
+    public synchronized void unsynced(boolean sinceGiven) {
         if (buffer == null) return;
-        c.sendText(registeredFrame);
+        c.sendText(registered.frame(sinceGiven ? Boolean.FALSE : null, 0));
         positioned = false;
         flush();
     }

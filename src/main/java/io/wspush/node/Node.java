@@ -25,7 +25,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -202,8 +201,8 @@ public class Node implements Broker.LocalNode {
     }
 
     /** Syncs a registered resuming connection with its user's history (see {@link Sequencer}). */
-    void sync(Connection c, RegistrationFrame.Since since, Function<Boolean, String> registered) {
-        broker.sync(c.userId(), c.sequencer(), since, registered);
+    void sync(Connection c, RegistrationFrame.Since since) {
+        broker.sync(c.userId(), c.sequencer(), since);
     }
 
     /** Closes the user's connections on every node and refuses the tokens it holds now. */

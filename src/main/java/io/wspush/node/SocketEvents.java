@@ -121,7 +121,10 @@ public final class SocketEvents implements Connection.Owner {
             return;
         }
         c.registered(id.userId(), frame.event());
-        if (resuming) c.sequencer(new Sequencer(c, config.queueMaxMessages())); // before any push can reach it
+        if (resuming) { // before any push can reach it
+            c.sequencer(new Sequencer(c, config.queueMaxMessages(), (recovered, missed) ->
+                    Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds, recovered, missed)));
+        }
         SessionRegistry.Added added = registry.register(c, config.maxConnectionsPerUser());
         if (added == SessionRegistry.Added.USER_LIMIT) {
             refuse(c, Disconnect.USER_LIMIT);
@@ -135,7 +138,7 @@ public final class SocketEvents implements Connection.Owner {
         if (added == SessionRegistry.Added.FIRST_OF_USER) node.userArrived(id.userId());
         metrics.registrations.increment();
         if (resuming) {
-            node.sync(c, frame.since(), recovered -> Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds, recovered));
+            node.sync(c, frame.since());
         } else if (c.v1()) {
             c.sendText(Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds));
         }

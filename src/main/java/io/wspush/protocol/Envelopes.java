@@ -35,17 +35,20 @@ public final class Envelopes {
 
     /** {@code {"type":"registered","userId":...,"event":...,"heartbeat":<seconds>}} */
     public static String registered(String userId, String event, long heartbeatSeconds) {
-        return registered(userId, event, heartbeatSeconds, null);
+        return registered(userId, event, heartbeatSeconds, null, 0);
     }
 
-    /** The same, with {@code "recovered":true|false} when the client asked to resume ({@code recovered} not null). */
-    public static String registered(String userId, String event, long heartbeatSeconds, Boolean recovered) {
+    /**
+     * The same, with {@code "recovered":true|false} when the client asked to resume ({@code recovered} not null),
+     * and then {@code "missed":N}, the number of pushes replayed after it.
+     */
+    public static String registered(String userId, String event, long heartbeatSeconds, Boolean recovered, int missed) {
         StringWriter w = new StringWriter();
         try (JsonGenerator g = Jsonp.GENERATORS.createGenerator(w)) {
             g.writeStartObject().write("type", "registered").write("userId", userId);
             writeEvent(g, event);
             g.write("heartbeat", heartbeatSeconds);
-            if (recovered != null) g.write("recovered", recovered.booleanValue());
+            if (recovered != null) g.write("recovered", recovered.booleanValue()).write("missed", missed);
             g.writeEnd();
         }
         return w.toString();

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -81,14 +82,18 @@ class HistoryIT {
         }
         for (int i = 4; i <= 6; i++) push(user, i % 2 == 0 ? "news" : "sports", "m" + i);
         try (WsClient c = V1.connect(server.ws(), token, null, 3L, e)) {
-            assertEquals(Boolean.TRUE, V1.recovered(V1.registered(c)));
+            JsonObject reg = V1.registered(c);
+            assertEquals(Boolean.TRUE, V1.recovered(reg));
+            assertEquals(3, reg.getInt("missed"), reg.toString());
             for (int i = 4; i <= 6; i++) assertEquals(new Msg("m" + i, i % 2 == 0 ? "news" : "sports", i, e), V1.next(c));
             push(user, null, "m7");
             assertEquals(7, V1.next(c).offset());
         }
         // An event filter: only matching pushes are replayed, the position still passes over the others.
         try (WsClient c = V1.connect(server.ws(), token, "news", 3L, e)) {
-            assertEquals(Boolean.TRUE, V1.recovered(V1.registered(c)));
+            JsonObject reg = V1.registered(c);
+            assertEquals(Boolean.TRUE, V1.recovered(reg));
+            assertEquals(3, reg.getInt("missed"), "4, 6 and 7 (no event): " + reg);
             assertEquals(4, V1.next(c).offset());
             assertEquals(6, V1.next(c).offset());
             assertEquals(7, V1.next(c).offset());
@@ -175,8 +180,14 @@ class HistoryIT {
         String epoch = firstEpoch(user, token);
         got.add(1L);
         try {
+            // The pusher stays at most SIZE/2 ahead of the reader (history must still hold what it missed).
+            Semaphore ahead = new Semaphore(SIZE / 2);
             Future<?> pushing = pusher.submit(() -> {
-                for (int i = 0; i < total && !failed.get(); i++) push(user, null, "r" + i);
+                for (int i = 0; i < total && !failed.get(); i++) {
+                    ahead.acquire();
+                    push(user, null, "r" + i);
+                }
+                return null;
             });
             int resumes = 0;
             while (got.get(got.size() - 1) < total + 1) {
@@ -189,6 +200,7 @@ class HistoryIT {
                         Msg m = V1.next(c);
                         assertEquals(epoch, m.epoch());
                         got.add(m.offset());
+                        ahead.release();
                     }
                     c.abort();
                 }

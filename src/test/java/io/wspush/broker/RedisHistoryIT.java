@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -43,7 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RedisHistoryIT {
 
     static final Duration DEADLINE = Duration.ofSeconds(20);
-    static final int SIZE = 50;
+    static final int SIZE = 400;
 
     static RedisProcess redis;
     static TestServer a;
@@ -97,11 +98,15 @@ class RedisHistoryIT {
         int resumes = 0;
         try {
             // A steady stream, through both nodes in turn; one pusher, so push order is offset order.
+            // At most 100 ahead of the reader, so history (SIZE) always holds what it missed.
+            Semaphore ahead = new Semaphore(100);
             Future<?> pushing = pusher.submit(() -> {
                 for (int i = 0; i < total && !stop.get(); i++) {
+                    ahead.acquire();
                     String m = "s" + i;
                     pushedAt.put(push(i % 2 == 0 ? a : b, user, m), m);
                 }
+                return null;
             });
             long last = 1;
             while (last < total + 1) {
@@ -112,6 +117,7 @@ class RedisHistoryIT {
                     for (int k = 0; k < 5 + resumes % 11 && last < total + 1; k++) {
                         Msg m = V1.next(c);
                         got.add(m);
+                        ahead.release();
                         last = m.offset();
                     }
                     c.abort(); // TCP gone, no close frame
@@ -138,7 +144,7 @@ class RedisHistoryIT {
         String user = "rh-race";
         String token = Tokens.valid(user);
         String epoch = epoch(a, user); // offset 1
-        int perNode = 150, clients = 12;
+        int perNode = 150, clients = 12; // 300 pushes: within SIZE, so a late registration still recovers
         int last = 1 + 2 * perNode;
         Set<Long> offsets = ConcurrentHashMap.newKeySet();
         ExecutorService pool = Executors.newFixedThreadPool(2 + clients);
