@@ -95,6 +95,7 @@ final class MemoryHistory {
      */
     Broker.Published append(Delivery d, String id, ToIntFunction<Delivery> deliver) {
         long now = d.acceptedAtMillis;
+        evict(now); // first: a user whose history expired starts a new epoch
         Broker.Published result;
         for (;;) {
             Log log = logs.computeIfAbsent(d.userId, Log::new);

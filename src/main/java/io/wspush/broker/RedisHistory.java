@@ -65,7 +65,7 @@ final class RedisHistory {
             redis.call('PEXPIRE', KEYS[1], ARGV[5])
             redis.call('PEXPIRE', KEYS[2], ARGV[5])
             if ARGV[6] == '1' then redis.call('SET', KEYS[3], offset, 'PX', ARGV[5]) end
-            local receivers = redis.call('PUBLISH', ARGV[1], ARGV[2] .. ',"n":' .. offset .. ',"h":"' .. epoch .. '"}')
+            local receivers = redis.call('PUBLISH', ARGV[1], ARGV[2] .. ',"offset":' .. offset .. ',"epoch":"' .. epoch .. '"}')
             return {offset, epoch, receivers}
             """;
 

@@ -17,7 +17,7 @@ import java.util.NoSuchElementException;
  * {"v":1,"k":"push","o":"node-a#3f9c01d2","u":"alice","e":"news","m":"hello","t":1732700000123}
  * {"v":1,"k":"disconnect","o":"node-a#3f9c01d2","u":"alice","t":1732700000123}
  * </pre>
- * With history, a push also carries {@code "n"} (its offset) and {@code "h"} (its epoch).
+ * With history, a push also carries {@code "offset"} and {@code "epoch"} (its place in the user's history).
  * {@code o} is the origin (so a node skips its own messages), {@code u} the userId, {@code e} the event (absent or
  * null: none), {@code m} the message, {@code t} the epoch millisecond the push was accepted or the revocation
  * happened. Unknown members are skipped, so a newer node may add some without breaking older ones.
@@ -34,7 +34,7 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
     }
 
     public static RedisPayload push(String origin, Delivery d) {
-        return new RedisPayload(Kind.PUSH, origin, d.userId, d.event, d.message, d.acceptedAtMillis);
+        return new RedisPayload(Kind.PUSH, origin, d.userId, d.event, d.message, d.acceptedAtMillis, d.offset, d.epoch);
     }
 
     public static RedisPayload disconnect(String origin, String userId, long revokedAtEpochMillis) {
@@ -47,7 +47,7 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
 
     /**
      * The push without its history position and closing brace: the history script appends
-     * {@code ,"n":<offset>,"h":"<epoch>"}} (see {@link RedisHistory}), and keeps this text as the stream entry.
+     * {@code ,"offset":<offset>,"epoch":"<epoch>"}} (see {@link RedisHistory}), and keeps this text as the stream entry.
      */
     String encodeOpen() {
         String whole = encode();
@@ -56,7 +56,7 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
 
     /** A kept entry, or a payload as the script published it, back into a payload with its position. */
     static String close(String open, long offset, String epoch) {
-        return open + ",\"n\":" + offset + ",\"h\":\"" + epoch + "\"}";
+        return open + ",\"offset\":" + offset + ",\"epoch\":\"" + epoch + "\"}";
     }
 
     public String encode() {
@@ -72,7 +72,7 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
                 g.write("m", message);
             }
             g.write("t", at);
-            if (offset > 0) g.write("n", offset).write("h", epoch);
+            if (offset > 0) g.write("offset", offset).write("epoch", epoch);
             g.writeEnd();
         }
         return w.toString();
@@ -97,8 +97,8 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
                     case "e" -> e = string(val, p, key);
                     case "m" -> m = string(val, p, key);
                     case "t" -> t = integral(val, p, key);
-                    case "n" -> n = integral(val, p, key);
-                    case "h" -> h = string(val, p, key);
+                    case "offset" -> n = integral(val, p, key);
+                    case "epoch" -> h = string(val, p, key);
                     default -> {
                         if (val == Event.START_OBJECT) p.skipObject();
                         else if (val == Event.START_ARRAY) p.skipArray();

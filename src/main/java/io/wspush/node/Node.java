@@ -178,11 +178,7 @@ public class Node implements Broker.LocalNode {
 
     /** @return the {@code delivered} count; throws IllegalStateException while not running */
     public int publish(String userId, String event, String message) {
-        requireRunning();
-        metrics.pushes.increment();
-        int n = broker.publish(new Delivery(userId, event, message, System.currentTimeMillis()));
-        if (LOG.isLoggable(Level.FINE)) LOG.fine("push user=" + userId + " delivered=" + n);
-        return n;
+        return push(userId, event, message, null).delivered();
     }
 
     /**
