@@ -85,7 +85,7 @@ final class MemoryHistory {
     }
 
     static String newEpoch() {
-        return String.format("%016x", RANDOM.nextLong());
+        return java.util.HexFormat.of().toHexDigits(RANDOM.nextLong());
     }
 
     /**
@@ -107,7 +107,10 @@ final class MemoryHistory {
                 }
                 long offset = ++log.offset;
                 Delivery e = d.at(offset, log.epoch);
-                Entry entry = new Entry(log, e, weight(e));
+                // Kept apart from the delivered instance (whose encoded envelope is cached once sent), sharing the
+                // log's userId string: what is kept is the push itself.
+                Delivery kept = new Delivery(log.userId, e.event, e.message, e.acceptedAtMillis, offset, log.epoch);
+                Entry entry = new Entry(log, kept, weight(kept));
                 log.entries.addLast(entry);
                 order.add(entry);
                 bytes.addAndGet(entry.bytes);

@@ -171,6 +171,11 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
             Broker.super.sync(userId, s, since);
             return;
         }
+        if (link.pair() == null) { // Redis unreachable: no history to read, and no reason to make the client wait
+            metrics.brokerErrors.increment();
+            s.unsynced(since != null);
+            return;
+        }
         long bound = slowTimeout.toMillis();
         subscriptions.whenSubscribed(userId)
                 .orTimeout(bound, TimeUnit.MILLISECONDS)

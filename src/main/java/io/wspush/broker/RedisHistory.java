@@ -105,7 +105,7 @@ final class RedisHistory {
     CompletableFuture<Pushed> push(RedisClusterAsyncCommands<String, String> redis, String userId, String channel,
                                    String openPayload, String id) {
         String[] keys = {streamKey(userId), metaKey(userId), id == null ? metaKey(userId) : idKey(userId, id)};
-        String epoch = String.format("%016x", ThreadLocalRandom.current().nextLong());
+        String epoch = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()); // used when the meta is new
         return push.run(redis, keys, channel, openPayload, epoch, size, ttlMillis, id == null ? "0" : "1")
                 .thenApply(r -> new Pushed((Long) r.get(0), (String) r.get(1), (Long) r.get(2)));
     }
