@@ -11,7 +11,9 @@ import java.util.Set;
  */
 public record PushRequest(String userId, String event, String message, String id) {
 
-    private static final Set<String> MEMBERS = Set.of("userId", "event", "message", "id");
+    private static final Set<String> MEMBERS = Set.of("userId", "event", "message");
+    /** wserver ignored unknown members, so a pusher may already send an "id" of another type: that one is skipped. */
+    private static final Set<String> LENIENT = Set.of("id");
     /** Longest push id accepted (it becomes part of a Redis key). */
     public static final int MAX_ID_CHARS = 200;
 
@@ -32,7 +34,7 @@ public record PushRequest(String userId, String event, String message, String id
 
     /** The same from the body's bytes (UTF-8), as {@code POST /push} reads them. */
     public static PushRequest parse(byte[] utf8) throws Invalid {
-        return of(FlatJson.parse(utf8, MEMBERS));
+        return of(FlatJson.parse(utf8, MEMBERS, LENIENT));
     }
 
     private static PushRequest of(FlatJson.Result r) throws Invalid {

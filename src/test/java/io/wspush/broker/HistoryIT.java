@@ -164,8 +164,19 @@ class HistoryIT {
             assertNull(V1.next(c, Duration.ofMillis(200)));
             // The same id for another user is another push.
             assertEquals(1, V1.offset(V1.push(server, "h-id-other", null, "x", "alert-42")));
-            HttpResponse<String> bad = V1.push(server, user, null, "x", "i".repeat(201));
-            assertEquals(400, bad.statusCode(), bad.body());
+            for (String bad : List.of("i".repeat(201), "")) {
+                HttpResponse<String> r = V1.push(server, user, null, "x", bad);
+                assertEquals(400, r.statusCode(), r.body());
+            }
+            // A wserver-era pusher sending an "id" of another type: skipped like any unknown member, as before.
+            HttpResponse<String> numeric = Http.post(server.http("push"), server.pushKey(),
+                    "{\"userId\":\"" + user + "\",\"message\":\"numeric id\",\"id\":42}");
+            HttpResponse<String> again = Http.post(server.http("push"), server.pushKey(),
+                    "{\"userId\":\"" + user + "\",\"message\":\"numeric id\",\"id\":42}");
+            assertEquals(1, Http.intField(numeric, "delivered"), numeric.body());
+            assertEquals(1, Http.intField(again, "delivered"), "no dedup without a string id");
+            assertEquals("numeric id", V1.next(c).message());
+            assertEquals("numeric id", V1.next(c).message());
         }
     }
 
