@@ -121,9 +121,69 @@ test('message envelopes become message events; pings do not', async () => {
   ws.receive({ type: 'message', event: 'news', message: 'hi', ts: 123 });
   ws.receive({ type: 'message', message: 'all', ts: 124 });
   assert.deepEqual(messages, [
-    { message: 'hi', event: 'news', ts: 123 },
-    { message: 'all', event: null, ts: 124 },
+    { message: 'hi', event: 'news', ts: 123, offset: null, epoch: null },
+    { message: 'all', event: null, ts: 124, offset: null, epoch: null },
   ]);
+  client.stop();
+});
+
+test('remembers the last offset and epoch and resumes with them as since', async () => {
+  const { client, messages } = makeClient();
+  const resumes = [];
+  client.addEventListener('resume', (e) => resumes.push(e.detail));
+  client.start();
+  let ws = await connectAndRegister();
+  assert.equal('since' in ws.sent[0], false, 'nothing to resume from on the first connect');
+  assert.equal(client.position, null);
+  ws.receive({ type: 'message', event: null, message: 'one', ts: 1, offset: 7, epoch: 'e1' });
+  ws.receive({ type: 'message', event: null, message: 'two', ts: 2, offset: 8, epoch: 'e1' });
+  assert.deepEqual(client.position, { offset: 8, epoch: 'e1' });
+  ws.serverClose(1006);
+  mock.timers.tick(60_000); // past the first retry's backoff
+  await settle();
+  ws = FakeWS.last;
+  ws.open();
+  assert.deepEqual(ws.sent[0].since, { offset: 8, epoch: 'e1' });
+  ws.receive({ type: 'registered', userId: 'alice', event: null, heartbeat: 25, recovered: true, missed: 1 });
+  ws.receive({ type: 'message', event: null, message: 'three', ts: 3, offset: 9, epoch: 'e1' });
+  ws.receive({ type: 'message', event: null, message: 'three again', ts: 3, offset: 9, epoch: 'e1' }); // never shown twice
+  assert.deepEqual(resumes, [{ recovered: true, missed: 1 }]);
+  assert.deepEqual(messages.map((m) => [m.message, m.offset, m.epoch]), [['one', 7, 'e1'], ['two', 8, 'e1'], ['three', 9, 'e1']]);
+  client.stop();
+});
+
+test('a resume the server cannot recover is reported; a new epoch is followed', async () => {
+  const { client, messages } = makeClient({ since: { offset: 3, epoch: 'old' } });
+  const resumes = [];
+  client.addEventListener('resume', (e) => resumes.push(e.detail));
+  client.start();
+  await settle();
+  const ws = FakeWS.last;
+  ws.open();
+  assert.deepEqual(ws.sent[0].since, { offset: 3, epoch: 'old' }, 'the since option resumes across page loads');
+  ws.receive({ type: 'registered', userId: 'alice', event: null, heartbeat: 25, recovered: false, missed: 0 });
+  assert.deepEqual(resumes, [{ recovered: false, missed: 0 }]);
+  ws.receive({ type: 'message', event: null, message: 'fresh', ts: 1, offset: 1, epoch: 'new' });
+  assert.equal(messages.length, 1);
+  assert.deepEqual(client.position, { offset: 1, epoch: 'new' });
+  client.stop();
+});
+
+test('4004 resume required reconnects at once and is not an error', async () => {
+  mock.method(Math, 'random', () => 0.5);
+  const { client, states, errors } = makeClient();
+  client.start();
+  const ws = await connectAndRegister();
+  ws.receive({ type: 'message', event: null, message: 'one', ts: 1, offset: 1, epoch: 'e' });
+  ws.serverClose(4004, 'resume required');
+  const s = states.at(-1);
+  assert.equal(s.state, 'reconnecting');
+  assert.ok(s.delayMs <= 1000, `delay ${s.delayMs}`);
+  assert.equal(errors.length, 0);
+  mock.timers.tick(s.delayMs);
+  await settle();
+  FakeWS.last.open();
+  assert.deepEqual(FakeWS.last.sent[0].since, { offset: 1, epoch: 'e' });
   client.stop();
 });
 

@@ -7,6 +7,7 @@ const ui = {
   state: $('state'),
   stateDetail: $('stateDetail'),
   error: $('error'),
+  notice: $('notice'),
   connectForm: $('connectForm'),
   userId: $('userId'),
   event: $('event'),
@@ -146,6 +147,28 @@ function onError(e) {
   showError(...describeError({ code, reason }));
 }
 
+// What a resume after a reconnect gave back (the client sends the last alert's offset; see docs/CLIENT.md).
+function onResume(e) {
+  if (e.target !== client) return;
+  const { recovered, missed } = e.detail;
+  if (recovered) {
+    showNotice('ok', `Reconnected, ${missed} missed alert${missed === 1 ? '' : 's'} recovered.`);
+  } else {
+    const reload = document.createElement('button');
+    reload.type = 'button';
+    reload.className = 'link';
+    reload.textContent = 'Reload';
+    reload.addEventListener('click', () => location.reload());
+    showNotice('warn', 'Reconnected, but some alerts may be missing: reload the page.', reload);
+  }
+}
+
+function showNotice(kind, text, ...extra) {
+  ui.notice.dataset.kind = kind;
+  ui.notice.replaceChildren(text, ...extra);
+  ui.notice.hidden = !text;
+}
+
 // --- alerts -------------------------------------------------------------------------------------------------
 
 function formatTime(date) {
@@ -198,6 +221,7 @@ function connect(userId, event) {
   connectedUser = userId;
   connectedEvent = event || '';
   showError('');
+  showNotice('', '');
   client = new WspushClient({
     event: event || null,
     getToken: async () => (await fetchDemoToken(userId)).token,
@@ -205,6 +229,7 @@ function connect(userId, event) {
   client.addEventListener('state', onState);
   client.addEventListener('error', onError);
   client.addEventListener('message', (e) => e.target === client && addAlert(e.detail));
+  client.addEventListener('resume', onResume);
   client.start();
 }
 

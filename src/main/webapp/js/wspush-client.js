@@ -8,10 +8,12 @@ const SHUTDOWN_JITTER_MS = 5_000; // spread reconnects after a 1001 without the 
 const MAX_SHUTDOWN_SPREAD_MS = 300_000; // cap on the server's reconnect-spread-ms hint (its setting's maximum)
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout overflows (fires at once) above this
 const LOCAL_TIMEOUT_CODE = 4000; // close code the client uses when it gives up on a silent connection
+const RESUME_REQUIRED_CODE = 4004; // the server missed pushes for this connection: resume from history at once
+const RESUME_JITTER_MS = 1_000; // spread of those immediate resumes
 
 /**
- * Events: `state` {state, attempt, delayMs, code, reason}, `message` {message, event, ts},
- * `error` {code, reason, error}. See docs/CLIENT.md.
+ * Events: `state` {state, attempt, delayMs, code, reason}, `message` {message, event, ts, offset, epoch},
+ * `resume` {recovered, missed}, `error` {code, reason, error}. See docs/CLIENT.md.
  */
 export class WspushClient extends EventTarget {
   #url;
@@ -35,11 +37,13 @@ export class WspushClient extends EventTarget {
   #tokenStale = null; // getToken reason to use before the next connect, set when the server refused the token
   #tokenPromise = null; // the one getToken call in flight, shared by its callers
 
+  #position = null; // {offset, epoch} of the last message seen: sent as `since` when reconnecting
+
   #retryTimer;
   #idleTimer;
   #refreshTimer;
 
-  constructor({ url, getToken, event = null, heartbeatTimeoutMs, backoff = {}, WebSocketImpl, ping = true } = {}) {
+  constructor({ url, getToken, event = null, heartbeatTimeoutMs, backoff = {}, WebSocketImpl, ping = true, since = null } = {}) {
     super();
     if (typeof getToken !== 'function') throw new TypeError('WspushClient: getToken must be an async function');
     // Default: the `ws` endpoint next to this module's folder, so any context path works.
@@ -50,6 +54,13 @@ export class WspushClient extends EventTarget {
     this.#backoff = { initialMs: 1_000, maxMs: 30_000, factor: 2, resetAfterMs: 10_000, ...backoff };
     this.#WS = WebSocketImpl ?? globalThis.WebSocket;
     this.#ping = ping;
+    if (validPosition(since)) this.#position = { offset: since.offset, epoch: since.epoch };
+  }
+
+  /** {offset, epoch} of the last message received, or null: what the client resumes from (store it to resume
+   *  across page loads and pass it back as the `since` option). */
+  get position() {
+    return this.#position && { ...this.#position };
   }
 
   /** connecting | registering | connected | reconnecting | closed */
@@ -127,7 +138,8 @@ export class WspushClient extends EventTarget {
       if (ws !== this.#ws) return;
       this.#setState('registering');
       try {
-        ws.send(JSON.stringify({ token, event: this.#event }));
+        const since = this.#position; // resume: the server replays what we missed, or says it cannot
+        ws.send(JSON.stringify(since ? { token, event: this.#event, since } : { token, event: this.#event }));
       } catch {
         // the socket is already closing; its close event drives the reconnect
       }
@@ -155,12 +167,30 @@ export class WspushClient extends EventTarget {
         this.#timeoutMs = this.#heartbeatTimeoutMs ?? (frame.heartbeat > 0 ? frame.heartbeat * 2_500 : FALLBACK_TIMEOUT_MS);
         this.#armWatchdog();
         this.#setState('connected');
+        if (typeof frame.recovered === 'boolean') {
+          // Missed messages (when recovered) follow as ordinary `message` events; when not, the application should
+          // reload its state from its own backend.
+          this.dispatchEvent(
+            new CustomEvent('resume', { detail: { recovered: frame.recovered, missed: frame.missed ?? 0 } })
+          );
+        }
         break;
-      case 'message':
+      case 'message': {
+        const offset = Number.isSafeInteger(frame.offset) && frame.offset > 0 ? frame.offset : null;
+        const epoch = offset && typeof frame.epoch === 'string' ? frame.epoch : null;
+        if (offset && epoch) {
+          const last = this.#position;
+          // The server delivers each offset once; this guard only keeps a misbehaving path from showing one twice.
+          if (last && last.epoch === epoch && offset <= last.offset) break;
+          this.#position = { offset, epoch };
+        }
         this.dispatchEvent(
-          new CustomEvent('message', { detail: { message: frame.message, event: frame.event ?? null, ts: frame.ts } })
+          new CustomEvent('message', {
+            detail: { message: frame.message, event: frame.event ?? null, ts: frame.ts, offset, epoch },
+          })
         );
         break;
+      }
       default: // ping, pong and unknown types only count as liveness
     }
   }
@@ -201,10 +231,13 @@ export class WspushClient extends EventTarget {
     if (code === 4002) this.#tokenStale = 'disconnected';
     else if (code === 1008 && /token/i.test(reason)) this.#tokenStale = 'rejected';
 
-    if (code !== 1000 && code !== 1001) this.#emitError({ code, reason });
+    if (code !== 1000 && code !== 1001 && code !== RESUME_REQUIRED_CODE) this.#emitError({ code, reason });
     // A node going away is not our fault: reconnect (to another node) soon, at a random moment within the window
     // the server names ("...; reconnect-spread-ms=N"), so the clients of a stopping node do not all land at once.
-    const delay = code === 1001 && wasConnected ? Math.random() * shutdownSpreadMs(reason) : this.#backoffDelay();
+    // A 4004 (the server asks us to resume from history) reconnects at once, with a little jitter.
+    let delay = this.#backoffDelay();
+    if (wasConnected && code === 1001) delay = Math.random() * shutdownSpreadMs(reason);
+    else if (wasConnected && code === RESUME_REQUIRED_CODE) delay = Math.random() * RESUME_JITTER_MS;
     this.#retry(delay, { code, reason });
   }
 
@@ -287,6 +320,10 @@ export class WspushClient extends EventTarget {
   #emitError({ code = null, reason = null, error = null }) {
     this.dispatchEvent(new CustomEvent('error', { detail: { code, reason, error } }));
   }
+}
+
+function validPosition(p) {
+  return p != null && Number.isSafeInteger(p.offset) && p.offset >= 0 && typeof p.epoch === 'string';
 }
 
 /** The `exp` claim of a JWT in epoch ms, or 0 when absent or unreadable. Not a verification. */

@@ -1,6 +1,8 @@
 package io.wspush.broker;
 
+import io.wspush.connection.Sequencer;
 import io.wspush.protocol.Delivery;
+import io.wspush.protocol.RegistrationFrame.Since;
 
 /**
  * Carries pushes and operator disconnects to every node that holds the user. One implementation per file:
@@ -8,10 +10,56 @@ import io.wspush.protocol.Delivery;
  */
 public interface Broker extends AutoCloseable {
 
+    /**
+     * How a push reached this node, which decides who gets it (history on; see {@link Sequencer}): plain
+     * connections get each push once, on the route they always had; resuming connections get every route.
+     */
+    enum Route {
+        /** This node's push, delivered in offset order by the pushing thread (memory broker): complete. */
+        LOCAL_ORDERED(true, true),
+        /** This node's push, delivered at once by the pushing thread (Redis): may overtake an earlier push. */
+        LOCAL_FAST(true, false),
+        /** This node's push coming back through its Redis subscription: complete, but plain connections had it. */
+        ECHO(false, true),
+        /** Another node's push through the subscription: complete. */
+        REMOTE(true, true),
+        /**
+         * This node's push whose history script did not answer in time: it may still run and come back through the
+         * subscription, so only plain connections get it now.
+         */
+        UNCERTAIN(true, false, false);
+
+        /** Whether plain connections (and v1 ones without history) get the push on this route. */
+        public final boolean plain;
+        /** Whether the route carries every push of the user, in offset order. */
+        public final boolean complete;
+        /** Whether resuming connections (those with a {@link Sequencer}) get the push on this route. */
+        public final boolean sequenced;
+
+        Route(boolean plain, boolean complete) {
+            this(plain, complete, true);
+        }
+
+        Route(boolean plain, boolean complete, boolean sequenced) {
+            this.plain = plain;
+            this.complete = complete;
+            this.sequenced = sequenced;
+        }
+    }
+
+    /** The answer to a push: {@code delivered}, and its history offset (0 without history). */
+    record Published(int delivered, long offset, String epoch) {
+    }
+
     /** What a broker hands back to the node: delivery to this node's own connections. */
     interface LocalNode {
         /** @return connections on this node the message was handed to */
-        int deliverLocally(Delivery d);
+        default int deliverLocally(Delivery d) {
+            return deliverLocally(d, Route.LOCAL_ORDERED);
+        }
+
+        /** @return connections on this node the message was handed to */
+        int deliverLocally(Delivery d, Route route);
 
         /** @return connections on this node that were closed */
         int disconnectLocally(String userId, long revokedAtEpochMillis);
@@ -29,6 +77,23 @@ public interface Broker extends AutoCloseable {
 
     /** @return the number reported as {@code delivered} (see README: single node = local connections) */
     int publish(Delivery d);
+
+    /**
+     * Publishes with history: the push gets the user's next offset. A push with an {@code id} already seen for the
+     * user within the history's TTL is not delivered again: the answer is 0 delivered and the first offset.
+     */
+    default Published publish(Delivery d, String id) {
+        return new Published(publish(d), 0, null);
+    }
+
+    /**
+     * Syncs a resuming connection (registered, its {@link Sequencer} buffering) with the user's history: decides
+     * whether {@code since} can be recovered, then {@link Sequencer#synced} sends {@code registered} and what the
+     * client missed. May complete on another thread.
+     */
+    default void sync(String userId, Sequencer s, Since since) {
+        s.unsynced(since != null);
+    }
 
     /** Disconnects the user on every node; @return connections closed (local, plus remote nodes reached) */
     int disconnect(String userId, long revokedAtEpochMillis);

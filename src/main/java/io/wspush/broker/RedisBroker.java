@@ -5,7 +5,9 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.wspush.config.Config;
 import io.wspush.metrics.PushMetrics;
+import io.wspush.connection.Sequencer;
 import io.wspush.protocol.Delivery;
+import io.wspush.protocol.RegistrationFrame.Since;
 
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -74,6 +76,8 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
     // ---- link thread only ----
     private boolean loading;
     private long linkEpoch;
+    private final long historyTtlMillis;
+    private final RedisHistory history; // null: history off
 
     private LocalNode local;
     private RedisSubscriptions subscriptions;
@@ -105,6 +109,8 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         }, MAX_HELD_DISCONNECTS, config.revocationTtl(), metrics.brokerErrors::increment);
         this.budgetNanos = config.redisPublishBudget().toNanos();
         this.gate = new PublishGate(config.redisPublishMaxInflight(), config.redisPublishBudget(), metrics);
+        this.history = config.history() ? new RedisHistory(config.historySize(), config.historyTtl().toMillis()) : null;
+        this.historyTtlMillis = config.historyTtl().toMillis();
     }
 
     @Override
@@ -168,6 +174,99 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
             // counted when it completed
         }
         return n;
+    }
+
+    /**
+     * With history: one script keeps the push and publishes it with its offset (see {@link RedisHistory}); then
+     * this node's connections get it at once. Resuming connections also get it back through the subscription
+     * (their {@link Sequencer} keeps the first). When Redis is unreachable the push is delivered here only,
+     * without offset; when the script's answer does not come in time it may still run, so only plain connections
+     * get it now (resuming ones get it through the subscription if it ran).
+     */
+    @Override
+    public Published publish(Delivery d, String id) {
+        if (history == null) return new Published(publish(d), 0, null);
+        RedisLink.Pair p = link.pair();
+        if (p == null) {
+            metrics.brokerErrors.increment();
+            return new Published(local.deliverLocally(d, Route.LOCAL_FAST), 0, null);
+        }
+        // The same budget and in-flight bound as without history: a slow Redis costs a push at most the budget.
+        // A push that misses it is delivered here to plain connections only; resuming ones get it through the
+        // subscription if the script ran (their Sequencer puts it in order), and the answer has no offset.
+        if (!gate.tryEnter()) return new Published(local.deliverLocally(d, Route.UNCERTAIN), 0, null); // shed
+        long started = System.nanoTime();
+        CompletableFuture<RedisHistory.Pushed> script;
+        try {
+            script = history.push(p.pub.async(), d.userId, userChannel(d.userId), RedisPayload.push(origin, d).encodeOpen(), id);
+        } catch (RuntimeException e) {
+            gate.exit();
+            failed(p, "publish", e);
+            return new Published(local.deliverLocally(d, Route.UNCERTAIN), 0, null);
+        }
+        script.whenComplete((ok, error) -> {
+            gate.exit();
+            if (error != null && (budgetNanos == 0 || System.nanoTime() - started <= budgetNanos)) {
+                failed(p, "publish", error);
+            }
+        });
+        RedisHistory.Pushed pushed;
+        try {
+            pushed = budgetNanos == 0 && !script.isDone() ? null : script.get(budgetNanos, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            gate.missedBudget();
+            metrics.brokerErrors.increment();
+            pushed = null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed(p, "publish", e);
+            pushed = null;
+        } catch (ExecutionException | RuntimeException e) {
+            pushed = null; // counted when it completed
+        }
+        if (pushed == null) return new Published(local.deliverLocally(d, Route.UNCERTAIN), 0, null);
+        if (pushed.duplicate()) return new Published(0, pushed.offset(), pushed.epoch());
+        int n = local.deliverLocally(d.at(pushed.offset(), pushed.epoch()), Route.LOCAL_FAST);
+        long others = pushed.receivers() - (selfCounted(d.userId) ? 1 : 0);
+        return new Published(n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others)), pushed.offset(), pushed.epoch());
+    }
+
+    /**
+     * Waits until this node's subscription to the user's channel is confirmed (from then on every push reaches the
+     * connection through it), then reads the history atomically: what was pushed up to that read is replayed,
+     * what comes after arrives through the subscription. Redis unreachable or slow: not recovered, no position.
+     */
+    @Override
+    public void sync(String userId, Sequencer s, Since since) {
+        if (history == null) {
+            Broker.super.sync(userId, s, since);
+            return;
+        }
+        if (link.pair() == null) { // Redis unreachable: no history to read, and no reason to make the client wait
+            metrics.brokerErrors.increment();
+            s.unsynced(since != null);
+            return;
+        }
+        long bound = slowTimeout.toMillis();
+        subscriptions.whenSubscribed(userId)
+                .orTimeout(bound, TimeUnit.MILLISECONDS)
+                .thenCompose(subscribed -> {
+                    RedisLink.Pair p = link.pair();
+                    if (p == null) throw new IllegalStateException("redis unreachable");
+                    long sinceOffset = since == null ? -1 : since.offset();
+                    return history.read(p.pub.async(), userId, sinceOffset).orTimeout(bound, TimeUnit.MILLISECONDS);
+                })
+                .whenComplete((snap, error) -> {
+                    if (error != null) {
+                        metrics.brokerErrors.increment();
+                        if (LOG.isLoggable(Level.FINE)) LOG.fine("wspush redis broker: resume of " + userId + " without history: " + RedisLink.reason(error));
+                        s.unsynced(since != null);
+                        return;
+                    }
+                    Boolean recovered = Recovery.recovered(since, snap.epoch(), snap.offset(), snap.after(),
+                            System.currentTimeMillis() - historyTtlMillis);
+                    s.synced(recovered, snap.epoch(), snap.offset(), Boolean.TRUE.equals(recovered) ? snap.after() : List.of());
+                });
     }
 
     @Override
@@ -338,10 +437,12 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
                 }
                 return;
             }
-            if (origin.equals(p.origin())) return; // already delivered locally by publish/disconnect
+            boolean own = origin.equals(p.origin());
+            // Already delivered locally by publish/disconnect; with history, resuming connections take it again.
+            if (own && (history == null || p.kind() != RedisPayload.Kind.PUSH || p.offset() == 0)) return;
             try {
                 if (p.kind() == RedisPayload.Kind.PUSH) {
-                    if (channel.equals(userChannel(p.userId()))) local.deliverLocally(p.delivery());
+                    if (channel.equals(userChannel(p.userId()))) local.deliverLocally(p.delivery(), own ? Route.ECHO : Route.REMOTE);
                 } else if (CONTROL_CHANNEL.equals(channel)) {
                     local.disconnectLocally(p.userId(), p.at());
                 }

@@ -17,18 +17,24 @@ import java.util.NoSuchElementException;
  * {"v":1,"k":"push","o":"node-a#3f9c01d2","u":"alice","e":"news","m":"hello","t":1732700000123}
  * {"v":1,"k":"disconnect","o":"node-a#3f9c01d2","u":"alice","t":1732700000123}
  * </pre>
+ * With history, a push also carries {@code "offset"} and {@code "epoch"} (its place in the user's history).
  * {@code o} is the origin (so a node skips its own messages), {@code u} the userId, {@code e} the event (absent or
  * null: none), {@code m} the message, {@code t} the epoch millisecond the push was accepted or the revocation
  * happened. Unknown members are skipped, so a newer node may add some without breaking older ones.
  */
-public record RedisPayload(Kind kind, String origin, String userId, String event, String message, long at) {
+public record RedisPayload(Kind kind, String origin, String userId, String event, String message, long at,
+                           long offset, String epoch) {
 
     public enum Kind { PUSH, DISCONNECT }
 
     static final int VERSION = 1;
 
+    public RedisPayload(Kind kind, String origin, String userId, String event, String message, long at) {
+        this(kind, origin, userId, event, message, at, 0, null);
+    }
+
     public static RedisPayload push(String origin, Delivery d) {
-        return new RedisPayload(Kind.PUSH, origin, d.userId, d.event, d.message, d.acceptedAtMillis);
+        return new RedisPayload(Kind.PUSH, origin, d.userId, d.event, d.message, d.acceptedAtMillis, d.offset, d.epoch);
     }
 
     public static RedisPayload disconnect(String origin, String userId, long revokedAtEpochMillis) {
@@ -36,7 +42,21 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
     }
 
     public Delivery delivery() {
-        return new Delivery(userId, event, message, at);
+        return new Delivery(userId, event, message, at, offset, epoch);
+    }
+
+    /**
+     * The push without its history position and closing brace: the history script appends
+     * {@code ,"offset":<offset>,"epoch":"<epoch>"}} (see {@link RedisHistory}), and keeps this text as the stream entry.
+     */
+    String encodeOpen() {
+        String whole = encode();
+        return whole.substring(0, whole.length() - 1);
+    }
+
+    /** A kept entry, or a payload as the script published it, back into a payload with its position. */
+    static String close(String open, long offset, String epoch) {
+        return open + ",\"offset\":" + offset + ",\"epoch\":\"" + epoch + "\"}";
     }
 
     public String encode() {
@@ -51,7 +71,9 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
                 else g.write("e", event);
                 g.write("m", message);
             }
-            g.write("t", at).writeEnd();
+            g.write("t", at);
+            if (offset > 0) g.write("offset", offset).write("epoch", epoch);
+            g.writeEnd();
         }
         return w.toString();
     }
@@ -59,8 +81,8 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
     /** @throws IllegalArgumentException when the text is not a payload this version understands */
     public static RedisPayload decode(String text) {
         if (text == null) throw new IllegalArgumentException("no payload");
-        String k = null, o = null, u = null, e = null, m = null;
-        Long t = null;
+        String k = null, o = null, u = null, e = null, m = null, h = null;
+        Long t = null, n = null;
         Long v = null;
         try (JsonParser p = Jsonp.PARSERS.createParser(new StringReader(text))) {
             if (!p.hasNext() || p.next() != Event.START_OBJECT) throw new IllegalArgumentException("not a JSON object");
@@ -75,6 +97,8 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
                     case "e" -> e = string(val, p, key);
                     case "m" -> m = string(val, p, key);
                     case "t" -> t = integral(val, p, key);
+                    case "offset" -> n = integral(val, p, key);
+                    case "epoch" -> h = string(val, p, key);
                     default -> {
                         if (val == Event.START_OBJECT) p.skipObject();
                         else if (val == Event.START_ARRAY) p.skipArray();
@@ -91,7 +115,9 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
         if (t == null) throw new IllegalArgumentException("time (t) missing");
         if ("push".equals(k)) {
             if (m == null) throw new IllegalArgumentException("message (m) missing");
-            return new RedisPayload(Kind.PUSH, o, u, e == null || e.isEmpty() ? null : e, m, t);
+            boolean positioned = n != null && n > 0 && h != null;
+            return new RedisPayload(Kind.PUSH, o, u, e == null || e.isEmpty() ? null : e, m, t,
+                    positioned ? n : 0, positioned ? h : null);
         }
         if ("disconnect".equals(k)) return new RedisPayload(Kind.DISCONNECT, o, u, null, null, t);
         throw new IllegalArgumentException("unknown kind " + k);

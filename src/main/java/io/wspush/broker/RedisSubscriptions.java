@@ -48,6 +48,8 @@ final class RedisSubscriptions {
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     /** Users whose channel Redis confirmed on the current connection (read by publishing threads). */
     private final Set<String> subscribed = ConcurrentHashMap.newKeySet();
+    /** Completed when the user's subscription is confirmed (resuming connections wait for it; any thread adds). */
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> waiters = new ConcurrentHashMap<>();
 
     // ---- broker thread only ----
     /** Users this node may hold: everyone marked and not yet found gone. Resubscribed after a reconnect. */
@@ -77,6 +79,24 @@ final class RedisSubscriptions {
     /** Whether Redis confirmed this node's subscription to the user's channel (any thread). */
     boolean isSubscribed(String userId) {
         return subscribed.contains(userId);
+    }
+
+    /**
+     * Completes once Redis confirmed this node's subscription to the user's channel (at once if it already did):
+     * from then on every push of the user reaches this node through it. Never completes while Redis is
+     * unreachable: callers bound the wait.
+     */
+    CompletableFuture<Void> whenSubscribed(String userId) {
+        CompletableFuture<Void> f = waiters.computeIfAbsent(userId, u -> new CompletableFuture<>());
+        try {
+            // On the broker thread: "subscribed" only counts with no command in flight (an UNSUBSCRIBE may be).
+            executor.execute(() -> {
+                if (subscribed.contains(userId) && !inFlight.contains(userId) && waiters.remove(userId, f)) f.complete(null);
+            });
+        } catch (RejectedExecutionException closed) {
+            f.completeExceptionally(closed);
+        }
+        return f.copy();
     }
 
     /** A fresh connection with no subscriptions yet: subscribe every user this node holds. */
@@ -128,6 +148,7 @@ final class RedisSubscriptions {
             if (inFlight.contains(user)) continue; // looked at again when its command completes
             boolean want = holds.test(user);
             boolean have = subscribed.contains(user);
+            if (!want) waiters.remove(user); // its waiters time out; nothing to wait for any more
             if (want) tracked.add(user);
             else if (!have) tracked.remove(user);
             if (redis == null) continue;
@@ -164,8 +185,13 @@ final class RedisSubscriptions {
             if (error != null) {
                 failed.add(user);
             } else {
-                if (subscribe) subscribed.add(user);
-                else subscribed.remove(user);
+                if (subscribe) {
+                    subscribed.add(user);
+                    CompletableFuture<Void> waiting = waiters.remove(user);
+                    if (waiting != null) waiting.complete(null);
+                } else {
+                    subscribed.remove(user);
+                }
                 pending.add(user); // the truth may have changed while the command was out
             }
         }

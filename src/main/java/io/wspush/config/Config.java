@@ -43,9 +43,17 @@ public record Config(
         Duration reconnectSpread,
         boolean tokenRequireExp,
         Duration redisPublishBudget,
-        int redisPublishMaxInflight) {
+        int redisPublishMaxInflight,
+        int historySize,
+        Duration historyTtl,
+        long historyMaxBytes) {
 
     public static final String DEMO_PUSH_KEY = "demo";
+
+    /** Whether pushes get offsets and are kept for resuming clients ({@code wspush.history.size} above 0). */
+    public boolean history() {
+        return historySize > 0;
+    }
 
     /** Bearer keys (push, admin, metrics, and their previous values) are at least this long. */
     public static final int MIN_KEY_LENGTH = 16;
@@ -155,8 +163,11 @@ public record Config(
                 List.copyOf(warnings),
                 s.seconds("shutdown.reconnect-spread", 5, 0, 300),
                 s.flag("token.require-exp", true),
-                s.seconds("redis.publish-budget", 0.005, 0, 60),
-                s.integer("redis.publish-max-inflight", 1000, 1, 1_000_000));
+                s.seconds("redis.publish-budget", 0.05, 0, 60),
+                s.integer("redis.publish-max-inflight", 1000, 1, 1_000_000),
+                s.integer("history.size", 100, 0, 100_000),
+                s.seconds("history.ttl", 300, 1, 7 * 86_400.0),
+                s.number("history.max-bytes", 256L * 1024 * 1024, 1024, 1L << 40));
     }
 
     /** A bearer key setting, or null when unset; refused when shorter than {@link #MIN_KEY_LENGTH}. */
@@ -179,6 +190,7 @@ public record Config(
                 + ", pingInterval=" + pingInterval + ", idleTimeout=" + idleTimeout + ", pushMaxBytes=" + pushMaxBytes
                 + ", frameMaxBytes=" + frameMaxBytes + ", maxConnections=" + maxConnections + ", maxConnectionsPerUser="
                 + maxConnectionsPerUser + ", queueMaxMessages=" + queueMaxMessages + ", queueMaxBytes=" + queueMaxBytes
-                + ", allowedOrigins=" + allowedOrigins + "]";
+                + ", allowedOrigins=" + allowedOrigins + ", historySize=" + historySize + ", historyTtl=" + historyTtl
+                + ", historyMaxBytes=" + historyMaxBytes + "]";
     }
 }

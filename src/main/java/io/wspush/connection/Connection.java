@@ -42,6 +42,7 @@ public final class Connection {
     private boolean heldForRegistration;
     /** The token's {@code iat} in epoch seconds; MIN_VALUE when it had none (older than any revocation). */
     private volatile long issuedAtSecond = Long.MIN_VALUE;
+    private volatile Sequencer sequencer;
 
     public Connection(Session session, Owner owner, ConnectionWriter.Limits limits) {
         this.session = session;
@@ -83,6 +84,16 @@ public final class Connection {
     /** Whether a revocation up to this moment covers the connection's token (same second counts as older). */
     public boolean tokenIssuedUpTo(long revokedUpToEpochMillis) {
         return issuedAtSecond <= Math.floorDiv(revokedUpToEpochMillis, 1000L);
+    }
+
+    /** The resume state of a {@code wspush.v1} connection while history is on; null otherwise (see {@link Sequencer}). */
+    public Sequencer sequencer() {
+        return sequencer;
+    }
+
+    /** Set before the connection is registered, so no push reaches it around the sequencer. */
+    public void sequencer(Sequencer s) {
+        this.sequencer = s;
     }
 
     public long openedNanos() {

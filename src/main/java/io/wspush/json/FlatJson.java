@@ -35,7 +35,7 @@ public final class FlatJson {
 
     public static Result parse(Reader in, Set<String> stringMembers) {
         try (JsonParser p = Jsonp.PARSERS.createParser(in)) {
-            return parse(p, stringMembers);
+            return parse(p, stringMembers, Set.of());
         } catch (JsonException e) {
             return error("malformed JSON"); // thrown by close()
         }
@@ -43,14 +43,22 @@ public final class FlatJson {
 
     /** The same for UTF-8 bytes (a request body), without copying them into a String first. */
     public static Result parse(byte[] utf8, Set<String> stringMembers) {
+        return parse(utf8, stringMembers, Set.of());
+    }
+
+    /**
+     * The same, plus {@code lenientMembers}: read when they are strings and skipped otherwise, like unknown members
+     * (members added to a format whose senders may already use the name with another type).
+     */
+    public static Result parse(byte[] utf8, Set<String> stringMembers, Set<String> lenientMembers) {
         try (JsonParser p = Jsonp.PARSERS.createParser(new ByteArrayInputStream(utf8), StandardCharsets.UTF_8)) {
-            return parse(p, stringMembers);
+            return parse(p, stringMembers, lenientMembers);
         } catch (JsonException e) {
             return error("malformed JSON");
         }
     }
 
-    private static Result parse(JsonParser p, Set<String> stringMembers) {
+    private static Result parse(JsonParser p, Set<String> stringMembers, Set<String> lenientMembers) {
         Map<String, String> fields = new HashMap<>(4);
         try {
             if (!p.hasNext()) return error("body is empty; expected a JSON object");
@@ -62,6 +70,8 @@ public final class FlatJson {
                     if (v == Event.VALUE_STRING) fields.put(key, p.getString());
                     else if (v == Event.VALUE_NULL) fields.remove(key);
                     else return error(key + " must be a string");
+                } else if (v == Event.VALUE_STRING && lenientMembers.contains(key)) {
+                    fields.put(key, p.getString());
                 } else if (v == Event.START_OBJECT) {
                     p.skipObject();
                 } else if (v == Event.START_ARRAY) {

@@ -8,10 +8,12 @@ import io.wspush.broker.Brokers;
 import io.wspush.config.Config;
 import io.wspush.connection.Connection;
 import io.wspush.connection.ConnectionWriter;
+import io.wspush.connection.Sequencer;
 import io.wspush.metrics.PushMetrics;
 import io.wspush.protocol.Delivery;
 import io.wspush.protocol.Disconnect;
 import io.wspush.protocol.LogText;
+import io.wspush.protocol.RegistrationFrame;
 import io.wspush.registry.SessionRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.websocket.CloseReason;
@@ -184,11 +186,27 @@ public class Node implements Broker.LocalNode {
 
     /** @return the {@code delivered} count; throws IllegalStateException while not running */
     public int publish(String userId, String event, String message) {
+        return push(userId, event, message, null).delivered();
+    }
+
+    /**
+     * A push with history: {@code id} (may be null) makes a retry within the TTL answer the first offset without
+     * delivering again. Without history this is {@link #publish} with offset 0.
+     *
+     * @throws IllegalStateException while not running
+     */
+    public Broker.Published push(String userId, String event, String message, String id) {
         requireRunning();
         metrics.pushes.increment();
-        int n = broker.publish(new Delivery(userId, event, message, System.currentTimeMillis()));
-        if (LOG.isLoggable(Level.FINE)) LOG.fine("push user=" + LogText.escape(userId) + " delivered=" + n);
-        return n;
+        Broker.Published p = broker.publish(new Delivery(userId, event, message, System.currentTimeMillis()),
+                config.history() ? id : null);
+        if (LOG.isLoggable(Level.FINE)) LOG.fine("push user=" + LogText.escape(userId) + " delivered=" + p.delivered() + " offset=" + p.offset());
+        return p;
+    }
+
+    /** Syncs a registered resuming connection with its user's history (see {@link Sequencer}). */
+    void sync(Connection c, RegistrationFrame.Since since) {
+        broker.sync(c.userId(), c.sequencer(), since);
     }
 
     /** Closes the user's connections on every node and refuses the tokens it holds now. */
@@ -213,16 +231,20 @@ public class Node implements Broker.LocalNode {
     // ---- Broker.LocalNode ----
 
     @Override
-    public int deliverLocally(Delivery d) {
+    public int deliverLocally(Delivery d, Broker.Route route) {
         int n = 0;
         Connection[] targets = registry.connections(d.userId);
         for (Connection c : targets) {
-            if (d.matches(c.event())) {
+            Sequencer s = c.sequencer();
+            if (s != null) {
+                // Every push, matching or not: the sequencer follows the user's offsets and filters itself.
+                if (route.sequenced && s.offer(d, route.complete)) n++;
+            } else if (route.plain && d.matches(c.event())) {
                 if (c.send(d)) n++;
                 else metrics.dropped.increment();
             }
         }
-        metrics.delivered.increment(n);
+        if (route != Broker.Route.ECHO) metrics.delivered.increment(n);
         return n;
     }
 

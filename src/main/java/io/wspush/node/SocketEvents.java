@@ -5,6 +5,7 @@ import io.wspush.auth.TokenVerifier;
 import io.wspush.config.Config;
 import io.wspush.connection.Connection;
 import io.wspush.connection.ConnectionWriter;
+import io.wspush.connection.Sequencer;
 import io.wspush.metrics.PushMetrics;
 import io.wspush.protocol.Disconnect;
 import io.wspush.protocol.Envelopes;
@@ -107,7 +108,8 @@ public final class SocketEvents implements Connection.Owner {
     }
 
     private void register(Connection c, String text) {
-        RegistrationFrame frame = RegistrationFrame.parse(text);
+        boolean resuming = c.v1() && config.history();
+        RegistrationFrame frame = RegistrationFrame.parse(text, resuming);
         if (frame == null) {
             refuse(c, Disconnect.REGISTRATION_EXPECTED);
             return;
@@ -120,9 +122,16 @@ public final class SocketEvents implements Connection.Owner {
             return;
         }
         c.tokenIssuedAt(id.issuedAt());
-        // v1: "registered" is queued before the connection is visible to pushes (and to the sweep's pings), and
-        // everything after it is held back until registration is complete, so it is always the first frame.
-        if (c.v1()) c.holdWith(Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds));
+        if (resuming) {
+            // Before any push can reach it: the sequencer sends "registered" (with what a resume recovered) first,
+            // then the replayed history, then live pushes.
+            c.sequencer(new Sequencer(c, config.queueMaxMessages(), (recovered, missed) ->
+                    Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds, recovered, missed)));
+        } else if (c.v1()) {
+            // v1: "registered" is queued before the connection is visible to pushes (and to the sweep's pings), and
+            // everything after it is held back until registration is complete, so it is always the first frame.
+            c.holdWith(Envelopes.registered(id.userId(), frame.event(), heartbeatSeconds));
+        }
         c.registered(id.userId(), frame.event());
         SessionRegistry.Added added = registry.register(c, config.maxConnectionsPerUser());
         if (added == SessionRegistry.Added.USER_LIMIT) {
@@ -141,6 +150,7 @@ public final class SocketEvents implements Connection.Owner {
         }
         if (added == SessionRegistry.Added.FIRST_OF_USER) node.userArrived(id.userId());
         metrics.registrations.increment();
+        if (resuming) node.sync(c, frame.since());
         c.release();
         LOG.info("register " + c + " user=" + LogText.escape(id.userId())
                 + (frame.event() == null ? "" : " event=" + LogText.escape(frame.event())));

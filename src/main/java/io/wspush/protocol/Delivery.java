@@ -10,13 +10,28 @@ public final class Delivery {
     public final String event;      // null: no event
     public final String message;
     public final long acceptedAtMillis;
+    /** The user's history position (1, 2, ...); 0 when the push has none (history off or unavailable). */
+    public final long offset;
+    /** The history's lifetime the offset belongs to; null when {@link #offset} is 0. */
+    public final String epoch;
     private volatile String envelope;
 
     public Delivery(String userId, String event, String message, long acceptedAtMillis) {
+        this(userId, event, message, acceptedAtMillis, 0, null);
+    }
+
+    public Delivery(String userId, String event, String message, long acceptedAtMillis, long offset, String epoch) {
         this.userId = userId;
         this.event = event;
         this.message = message;
         this.acceptedAtMillis = acceptedAtMillis;
+        this.offset = offset;
+        this.epoch = epoch;
+    }
+
+    /** The same push at its place in the user's history. */
+    public Delivery at(long offset, String epoch) {
+        return new Delivery(userId, event, message, acceptedAtMillis, offset, epoch);
     }
 
     /** A push naming an event reaches connections registered for it or for none; one naming none reaches all. */

@@ -18,6 +18,8 @@ public final class Disconnect {
     public static final CloseReason OPERATOR = of(code(4002), "disconnected by operator");
     public static final CloseReason HEARTBEAT_TIMEOUT = of(code(4003), "heartbeat timeout");
     public static final CloseReason REGISTRATION_TIMEOUT = of(code(4008), "registration timeout");
+    /** A resuming connection missed pushes on this node (e.g. the Redis link was lost): resume from history. */
+    public static final CloseReason RESUME_REQUIRED = of(code(4004), "resume required");
 
     /**
      * 1001 for a {@code wspush.v1} client, with the window over which the clients of a stopping node should spread

@@ -20,24 +20,36 @@ public final class Envelopes {
     private Envelopes() {
     }
 
-    /** {@code {"type":"message","event":...,"message":...,"ts":...}} */
+    /** {@code {"type":"message","event":...,"message":...,"ts":...}}, plus {@code "offset","epoch"} with history */
     static String message(Delivery d) {
         StringWriter w = new StringWriter(d.message.length() + 64);
         try (JsonGenerator g = Jsonp.GENERATORS.createGenerator(w)) {
             g.writeStartObject().write("type", "message");
             writeEvent(g, d.event);
-            g.write("message", d.message).write("ts", d.acceptedAtMillis).writeEnd();
+            g.write("message", d.message).write("ts", d.acceptedAtMillis);
+            if (d.offset > 0) g.write("offset", d.offset).write("epoch", d.epoch);
+            g.writeEnd();
         }
         return w.toString();
     }
 
     /** {@code {"type":"registered","userId":...,"event":...,"heartbeat":<seconds>}} */
     public static String registered(String userId, String event, long heartbeatSeconds) {
+        return registered(userId, event, heartbeatSeconds, null, 0);
+    }
+
+    /**
+     * The same, with {@code "recovered":true|false} when the client asked to resume ({@code recovered} not null),
+     * and then {@code "missed":N}, the number of pushes replayed after it.
+     */
+    public static String registered(String userId, String event, long heartbeatSeconds, Boolean recovered, int missed) {
         StringWriter w = new StringWriter();
         try (JsonGenerator g = Jsonp.GENERATORS.createGenerator(w)) {
             g.writeStartObject().write("type", "registered").write("userId", userId);
             writeEvent(g, event);
-            g.write("heartbeat", heartbeatSeconds).writeEnd();
+            g.write("heartbeat", heartbeatSeconds);
+            if (recovered != null) g.write("recovered", recovered.booleanValue()).write("missed", missed);
+            g.writeEnd();
         }
         return w.toString();
     }

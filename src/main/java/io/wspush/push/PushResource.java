@@ -1,6 +1,7 @@
 package io.wspush.push;
 
 import io.wspush.auth.Keys;
+import io.wspush.broker.Broker;
 import io.wspush.config.Config;
 import io.wspush.node.Node;
 import io.wspush.rest.BoundedBody;
@@ -51,12 +52,15 @@ public class PushResource {
         } catch (PushRequest.Invalid e) {
             return JsonResponses.error(400, "bad_request", e.getMessage());
         }
-        int delivered;
+        Broker.Published published;
         try {
-            delivered = node.publish(req.userId(), req.event(), req.message());
+            published = node.push(req.userId(), req.event(), req.message(), req.id());
         } catch (IllegalStateException stopping) {
             return JsonResponses.error(503, "unavailable", "wspush is shutting down; retry on another node");
         }
-        return JsonResponses.status(200, "{\"delivered\":" + delivered + "}"); // what JSON-P would write, without it
+        // What JSON-P would write, without it; the offset only with history (0: history off or unreachable).
+        return JsonResponses.status(200, published.offset() > 0
+                ? "{\"delivered\":" + published.delivered() + ",\"offset\":" + published.offset() + "}"
+                : "{\"delivered\":" + published.delivered() + "}");
     }
 }

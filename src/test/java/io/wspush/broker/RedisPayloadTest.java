@@ -86,4 +86,17 @@ class RedisPayloadTest {
     void userChannelIsAClusterHashTag() {
         assertEquals("wspush:u:{alice}", RedisBroker.userChannel("alice"));
     }
+
+    @Test
+    void aPushCarriesItsHistoryPositionAndTheScriptsSplicingDecodes() {
+        Delivery d = new Delivery("alice", "news", "he said \"hi\"", 7L, 42, "0123456789abcdef");
+        RedisPayload p = RedisPayload.decode(RedisPayload.push("o", d).encode());
+        assertEquals(42, p.delivery().offset);
+        assertEquals("0123456789abcdef", p.delivery().epoch);
+        // What the Lua script publishes: the payload without position, closed with ,"offset":..,"epoch":"..."}.
+        String open = RedisPayload.push("o", new Delivery("alice", "news", "he said \"hi\"", 7L)).encodeOpen();
+        RedisPayload spliced = RedisPayload.decode(RedisPayload.close(open, 42, "0123456789abcdef"));
+        assertEquals(p, spliced);
+        assertEquals(0, RedisPayload.decode(RedisPayload.push("o", new Delivery("a", null, "m", 1)).encode()).offset());
+    }
 }

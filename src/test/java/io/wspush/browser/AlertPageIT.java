@@ -2,6 +2,7 @@ package io.wspush.browser;
 
 import io.wspush.testing.Http;
 import io.wspush.testing.Poll;
+import io.wspush.testing.TcpRelay;
 import io.wspush.testing.TestServer;
 import io.wspush.testing.Tokens;
 import org.junit.jupiter.api.AfterAll;
@@ -193,6 +194,43 @@ class AlertPageIT {
         assertEquals(1, Http.intField(Http.push(demo, "carol", "news", "after the drop"), "delivered"));
         page.awaitAlerts(2);
         assertEquals(List.of("after the drop", "before the drop"), page.alerts().stream().map(AlertPage.Alert::message).toList());
+    }
+
+    @Test
+    void survivesADropDuringABurstOfPushesAndShowsEveryAlertOnce() throws Exception {
+        try (TcpRelay relay = TcpRelay.start(demo.base())) {
+            page = new AlertPage(browser).open(relay.via(demo.base()));
+            page.connect("grace", null);
+            page.recordStates();
+            List<String> pushed = new ArrayList<>();
+            for (int i = 1; i <= 90; i++) pushed.add("alert " + i);
+            var burst = CompletableFuture.runAsync(() -> {
+                for (String m : pushed.subList(0, 30)) assertEquals(200, Http.push(demo, "grace", null, m).statusCode());
+            });
+            // Mid-burst the network path dies (no close frame) and stays down while 30 more alerts are pushed.
+            Poll.until("some alerts shown", RECONNECT, () -> page.alertCount() >= 10);
+            relay.cut();
+            burst.join();
+            for (String m : pushed.subList(30, 60)) assertEquals(200, Http.push(demo, "grace", null, m).statusCode());
+            Poll.until("the page to notice the drop", RECONNECT, () -> page.seen("states").contains("reconnecting"));
+            relay.reopen();
+            // The rest races the page's resume.
+            for (String m : pushed.subList(60, 90)) assertEquals(200, Http.push(demo, "grace", null, m).statusCode());
+            page.awaitAlerts(90);
+            List<String> shown = new ArrayList<>(page.alerts().stream().map(AlertPage.Alert::message).toList());
+            java.util.Collections.reverse(shown); // newest first on the page
+            assertEquals(pushed, shown, "every alert once, in push order");
+            String notice = page.el("notice").getText();
+            var m = java.util.regex.Pattern.compile("Reconnected, (\\d+) missed alerts recovered\\.").matcher(notice);
+            assertTrue(m.matches(), notice);
+            int missed = Integer.parseInt(m.group(1));
+            assertTrue(missed >= 30 && missed <= 80, "missed " + missed);
+            // Chromium itself logs each refused reconnect attempt while the path is down; nothing else may appear.
+            assertEquals(List.of(), browser.consoleErrors().stream()
+                    .filter(e -> !e.contains("WebSocket connection to") || !e.contains("ERR_CONNECTION_RESET")).toList(),
+                    "console errors");
+            System.out.println("screenshot: " + browser.screenshot("alerts-resumed").toAbsolutePath());
+        }
     }
 
     @Test

@@ -66,4 +66,18 @@ class FlatJsonTest {
         assertNull(RegistrationFrame.parse("token"));
         assertTrue(!new RegistrationFrame("secret-token", null).toString().contains("secret-token"));
     }
+
+    @Test
+    void registrationSinceIsReadForV1AndRefusedWhenMalformed() {
+        assertEquals(new RegistrationFrame("t", null, new RegistrationFrame.Since(42, "ab")),
+                RegistrationFrame.parse("{\"token\":\"t\",\"since\":{\"offset\":42,\"epoch\":\"ab\",\"x\":[1]}}", true));
+        assertEquals(new RegistrationFrame("t", "e"), RegistrationFrame.parse("{\"token\":\"t\",\"event\":\"e\",\"since\":null}", true));
+        assertEquals(new RegistrationFrame("t", null), RegistrationFrame.parse("{\"token\":\"t\",\"since\":\"x\"}", false),
+                "plain clients: since is not read");
+        for (String since : java.util.List.of("\"x\"", "{\"offset\":-1,\"epoch\":\"e\"}", "{\"offset\":1e3,\"epoch\":\"e\"}",
+                "{\"offset\":99999999999999999999,\"epoch\":\"e\"}", "{\"epoch\":\"e\"}", "{\"offset\":1}",
+                "{\"offset\":1,\"epoch\":null}", "{\"offset\":1,\"epoch\":\"" + "e".repeat(65) + "\"}", "[]")) {
+            assertEquals(null, RegistrationFrame.parse("{\"token\":\"t\",\"since\":" + since + "}", true), since);
+        }
+    }
 }

@@ -78,7 +78,7 @@ class DemoModeIT {
     void aRelayOnThisHostThatAddsNoHeaderLooksLocal() throws Exception {
         // The limit of the guard, and why demo mode must be asked for: stunnel, an SSH tunnel, a plain proxy_pass on
         // this host hand every client's handshake over as a loopback one, and nothing in it says otherwise.
-        try (TcpRelay relay = new TcpRelay("127.0.0.1", server.ws().getPort())) {
+        try (TcpRelay relay = TcpRelay.start(server.ws())) {
             assertEquals(101, Handshake.status(relay.via(server.ws()), Map.of()));
             assertEquals(403, Handshake.status(relay.via(server.ws()), Map.of("X-Forwarded-For", "203.0.113.9")));
         }
