@@ -71,6 +71,15 @@ public interface Broker extends AutoCloseable {
 
         /** Whether this node holds at least one registered connection of the user right now (the current truth). */
         boolean holdsLocally(String userId);
+
+        /**
+         * The broker may have missed pushes (its link to the other nodes was down): every resuming connection is
+         * closed with {@code 4004 resume required}, so its client resumes from history and learns whether it missed
+         * anything. @return connections closed
+         */
+        default int resumeRequired() {
+            return 0;
+        }
     }
 
     void start(LocalNode local);

@@ -370,6 +370,9 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         revocationsLoaded = false;
         loading = false;
         loadRevocations(p);
+        // While the link was down this node's subscriptions missed whatever other nodes pushed, and its own pushes
+        // went out without history: resuming connections cannot know what they missed until they resume.
+        if (history != null) local.resumeRequired();
     }
 
     @Override

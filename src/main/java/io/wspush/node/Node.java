@@ -274,6 +274,19 @@ public class Node implements Broker.LocalNode {
     }
 
     @Override
+    public int resumeRequired() {
+        int n = 0;
+        for (Connection c : registry.openConnections()) {
+            if (c.sequencer() != null && !c.isClosed()) {
+                c.close(Disconnect.RESUME_REQUIRED);
+                n++;
+            }
+        }
+        if (n > 0) LOG.info("broker link restored: " + n + " resuming connections asked to resume (4004)");
+        return n;
+    }
+
+    @Override
     public boolean holdsLocally(String userId) {
         return registry.holds(userId);
     }
