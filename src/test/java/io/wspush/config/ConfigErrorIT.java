@@ -1,15 +1,13 @@
 package io.wspush.config;
 
+import io.wspush.testing.LogCapture;
 import io.wspush.testing.TestServer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -34,30 +32,15 @@ class ConfigErrorIT {
             "redis.uri    | nosuch://:pw-0815@host:6379 | wspush.redis.uri is not a valid Redis URI (expected e.g. redis://127.0.0.1:6379 or redis://:password@host:6379)",
     })
     void aBadSettingStopsTheDeploymentWithOneLineNamingIt(String setting, String value, String expected) {
-        List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                records.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger wspush = Logger.getLogger("io.wspush");
-        wspush.addHandler(capture);
+        LogCapture log = LogCapture.of("io.wspush");
+        List<LogRecord> records = log.records();
         try {
             TestServer.Builder b = TestServer.builder().set(setting, value);
             if (setting.startsWith("redis.")) b.set("broker", "redis");
             IllegalStateException failed = assertThrows(IllegalStateException.class, b::start, "the WAR must not start");
             assertEquals("WAR did not start", failed.getMessage());
         } finally {
-            wspush.removeHandler(capture);
+            log.close();
         }
         List<String> severe = records.stream().filter(r -> r.getLevel() == Level.SEVERE).map(LogRecord::getMessage).toList();
         assertEquals(List.of("wspush: configuration error: " + expected), severe);

@@ -1,16 +1,14 @@
 package io.wspush.config;
 
+import io.wspush.testing.LogCapture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,36 +19,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class ConfigurationErrorTest {
 
-    private final List<LogRecord> records = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            records.add(r);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
-    private final Logger wspush = Logger.getLogger("io.wspush");
-
-    private boolean parentHandlers;
+    private LogCapture log;
+    private List<LogRecord> records;
 
     @BeforeEach
     void capture() {
-        wspush.addHandler(capture);
-        parentHandlers = wspush.getUseParentHandlers();
-        wspush.setUseParentHandlers(false); // the expected SEVERE lines stay out of the build output
+        log = LogCapture.of("io.wspush").quiet(); // the expected SEVERE lines stay out of the build output
+        records = log.records();
     }
 
     @AfterEach
     void release() {
-        wspush.removeHandler(capture);
-        wspush.setUseParentHandlers(parentHandlers);
+        log.close();
     }
 
     @Test

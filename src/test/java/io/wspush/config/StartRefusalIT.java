@@ -1,14 +1,11 @@
 package io.wspush.config;
 
+import io.wspush.testing.LogCapture;
 import io.wspush.testing.TestServer;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -63,39 +60,22 @@ class StartRefusalIT {
 
     @Test
     void sharedAdminAndMetricsKeysAreWarnedAboutAtStart() {
-        List<LogRecord> warnings = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (r.getLevel().intValue() >= Level.WARNING.intValue()) warnings.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger wspush = Logger.getLogger("io.wspush");
-        wspush.addHandler(capture);
-        try {
+        List<String> warnings;
+        try (LogCapture log = LogCapture.of("io.wspush")) {
             try (TestServer ignored = TestServer.start()) {
-                assertTrue(warnings.stream().anyMatch(r -> r.getMessage().contains("wspush.admin.key is not set")),
-                        "admin key warning");
-                assertTrue(warnings.stream().anyMatch(r -> r.getMessage().contains("wspush.metrics.key is not set")),
+                warnings = log.messages(Level.WARNING);
+                assertTrue(warnings.stream().anyMatch(m -> m.contains("wspush.admin.key is not set")), "admin key warning");
+                assertTrue(warnings.stream().anyMatch(m -> m.contains("wspush.metrics.key is not set")),
                         "metrics key warning");
             }
-            warnings.clear();
+            log.clear();
             try (TestServer ignored = TestServer.builder().set("admin.key", "admin-key-0123456789abcdef")
                     .set("metrics.key", "metrics-key-0123456789abcdef").start()) {
-                assertEquals(List.of(), warnings.stream().map(LogRecord::getMessage)
-                        .filter(m -> m.contains(".key")).toList());
+                assertEquals(List.of(), log.messages(Level.WARNING).stream().filter(m -> m.contains(".key")).toList());
             }
-        } finally {
-            wspush.removeHandler(capture);
+            warnings = new java.util.ArrayList<>(warnings);
+            warnings.addAll(log.messages(Level.WARNING));
         }
-        for (LogRecord r : warnings) assertFalse(r.getMessage().contains(TestServer.PUSH_KEY), r.getMessage());
+        for (String m : warnings) assertFalse(m.contains(TestServer.PUSH_KEY), m);
     }
 }

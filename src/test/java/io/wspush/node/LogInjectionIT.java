@@ -1,5 +1,6 @@
 package io.wspush.node;
 
+import io.wspush.testing.LogCapture;
 import io.wspush.testing.Awaiting;
 import io.wspush.testing.Http;
 import io.wspush.testing.Poll;
@@ -10,12 +11,8 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,26 +23,9 @@ class LogInjectionIT {
 
     @Test
     void clientTextCannotForgeLogLinesNorMintMetricSeries() throws Exception {
-        List<String> lines = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                lines.add(r.getLevel() + " " + r.getMessage());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger wspush = Logger.getLogger("io.wspush");
-        Level before = wspush.getLevel();
-        wspush.setLevel(Level.INFO);
-        wspush.addHandler(capture);
-        try (TestServer server = TestServer.start()) {
+        try (LogCapture log = LogCapture.of("io.wspush").level(Level.INFO); TestServer server = TestServer.start()) {
+            java.util.function.Supplier<List<String>> lines = () -> log.records().stream()
+                    .map(r -> r.getLevel() + " " + r.getMessage()).toList();
             // A JSON escape in the frame: the event the server sees holds a real newline.
             WsClient c = WsClient.connect(server.ws());
             c.send("{\"token\":\"" + Tokens.valid("injector") + "\",\"event\":\"ev\\nSEVERE: forged-by-event\"}");
@@ -54,10 +34,10 @@ class LogInjectionIT {
             c.awaitClose();
             Awaiting.userConnections(server, "injector", 0);
             Poll.until("the close logged", Duration.ofSeconds(10),
-                    () -> lines.stream().anyMatch(l -> l.contains("forged-by-reason")));
+                    () -> lines.get().stream().anyMatch(l -> l.contains("forged-by-reason")));
 
             for (String forged : new String[] {"forged-by-event", "forged-by-reason"}) {
-                List<String> hits = lines.stream().filter(l -> l.contains(forged)).toList();
+                List<String> hits = lines.get().stream().filter(l -> l.contains(forged)).toList();
                 assertEquals(1, hits.size(), forged + ": " + hits);
                 String line = hits.get(0);
                 assertFalse(line.contains("\n") || line.contains("\r") || line.contains("\u2028"),
@@ -67,9 +47,6 @@ class LogInjectionIT {
             String metrics = Http.get(server.http("metrics"), TestServer.PUSH_KEY).body();
             assertFalse(metrics.contains("4321"), metrics);
             assertTrue(metrics.contains("wspush_closes_total{reason=\"other\"} 1.0"), metrics);
-        } finally {
-            wspush.removeHandler(capture);
-            wspush.setLevel(before);
         }
     }
 }

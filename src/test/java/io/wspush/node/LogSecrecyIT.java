@@ -1,5 +1,6 @@
 package io.wspush.node;
 
+import io.wspush.testing.LogCapture;
 import io.wspush.testing.Awaiting;
 import io.wspush.testing.Http;
 import io.wspush.testing.TestServer;
@@ -8,12 +9,7 @@ import io.wspush.testing.WsClient;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,25 +19,7 @@ class LogSecrecyIT {
 
     @Test
     void logsSayWhatHappenedButNeverContainTokensKeysOrMessages() throws Exception {
-        List<String> lines = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                lines.add(r.getLevel() + " " + r.getMessage() + (r.getThrown() == null ? "" : " " + r.getThrown()));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger wspush = Logger.getLogger("io.wspush");
-        Level before = wspush.getLevel();
-        wspush.setLevel(Level.ALL);
-        wspush.addHandler(capture);
+        LogCapture log = LogCapture.of("io.wspush").level(Level.ALL);
         String good = Tokens.valid("log-user");
         String expired = Tokens.token(TestServer.SECRET, "log-user", Instant.now().minusSeconds(600), Instant.now().minusSeconds(300));
         String forged = Tokens.token("forged-secret-forged-secret-forged-secret", "log-user", Instant.now(), null);
@@ -59,10 +37,11 @@ class LogSecrecyIT {
             Http.post(server.http("push"), "wrong-key-" + TestServer.PUSH_KEY, Http.pushBody("log-user", null, message));
             Http.post(server.http("admin/disconnect"), TestServer.PUSH_KEY, "{\"userId\":\"log-user\"}");
         } finally {
-            wspush.removeHandler(capture);
-            wspush.setLevel(before);
+            log.close();
         }
-        String all = String.join("\n", lines);
+        String all = log.records().stream()
+                .map(r -> r.getLevel() + " " + r.getMessage() + (r.getThrown() == null ? "" : " " + r.getThrown()))
+                .collect(java.util.stream.Collectors.joining("\n"));
         assertTrue(all.contains("register") && all.contains("user=log-user"), all);
         assertTrue(all.contains("1008 token expired") && all.contains("1008 invalid token"), all);
         assertTrue(all.contains("push user=log-user delivered=1"), all);

@@ -1,20 +1,12 @@
 package io.wspush.testing;
 
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -196,71 +188,14 @@ public final class RedisProcess implements AutoCloseable {
         }
     }
 
-    // ---- a minimal RESP client ----
-
-    /** Sends one command; returns a String, Long, null or List of those. Throws IllegalStateException on failure. */
+    /** Sends one command ({@link Resp}); returns a String, Long, null or List of those. Throws IllegalStateException on failure. */
     public Object command(String... args) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
-            s.setSoTimeout(2000);
-            OutputStream out = s.getOutputStream();
-            ByteArrayOutputStream req = new ByteArrayOutputStream();
-            req.write(("*" + args.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
-            for (String a : args) {
-                byte[] bytes = a.getBytes(StandardCharsets.UTF_8);
-                req.write(("$" + bytes.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                req.write(bytes);
-                req.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-            }
-            out.write(req.toByteArray());
-            out.flush();
-            return read(new BufferedInputStream(s.getInputStream()));
-        } catch (IOException e) {
-            throw new IllegalStateException("redis on " + port + ": " + e, e);
-        }
+        return Resp.command(port, args);
     }
 
     /** How many subscribers (wspush nodes) the channel has. */
     public long subscribers(String channel) {
         List<?> reply = (List<?>) command("PUBSUB", "NUMSUB", channel);
         return (Long) reply.get(1);
-    }
-
-    private static Object read(InputStream in) throws IOException {
-        int type = in.read();
-        String line = line(in);
-        switch (type) {
-            case '+':
-                return line;
-            case '-':
-                throw new IllegalStateException("redis error: " + line);
-            case ':':
-                return Long.parseLong(line);
-            case '$': {
-                int len = Integer.parseInt(line);
-                if (len < 0) return null;
-                byte[] b = in.readNBytes(len + 2);
-                return new String(b, 0, len, StandardCharsets.UTF_8);
-            }
-            case '*': {
-                int n = Integer.parseInt(line);
-                if (n < 0) return null;
-                List<Object> items = new ArrayList<>(n);
-                for (int i = 0; i < n; i++) items.add(read(in));
-                return items;
-            }
-            default:
-                throw new IOException("unexpected RESP type " + type);
-        }
-    }
-
-    private static String line(InputStream in) throws IOException {
-        StringBuilder b = new StringBuilder();
-        for (int c = in.read(); c != '\r'; c = in.read()) {
-            if (c < 0) throw new IOException("connection closed");
-            b.append((char) c);
-        }
-        in.read(); // '\n'
-        return b.toString();
     }
 }

@@ -1,5 +1,6 @@
 package io.wspush.web;
 
+import io.wspush.testing.LogCapture;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -14,11 +15,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.JarInputStream;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -58,24 +57,8 @@ class WarSlf4jIT {
         assertEquals(1, providers.size(), "SLF4J providers in " + war + ": " + providers);
         assertTrue(providers.get(0).startsWith("slf4j-jdk14-"), providers.toString());
 
-        List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                records.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger jul = Logger.getLogger("wspush.slf4j-check");
-        jul.setUseParentHandlers(false);
-        jul.addHandler(capture);
+        LogCapture log = LogCapture.of("wspush.slf4j-check").quiet();
+        List<LogRecord> records = log.records();
         try (URLClassLoader loader = new URLClassLoader(slf4j.toArray(URL[]::new), ClassLoader.getPlatformClassLoader())) {
             Class<?> factory = loader.loadClass("org.slf4j.LoggerFactory");
             Object logger = factory.getMethod("getLogger", String.class).invoke(null, "wspush.slf4j-check");
@@ -84,7 +67,7 @@ class WarSlf4jIT {
             assertEquals("org.slf4j.jul.JDK14LoggerFactory",
                     factory.getMethod("getILoggerFactory").invoke(null).getClass().getName());
         } finally {
-            jul.removeHandler(capture);
+            log.close();
             try (var files = Files.list(lib)) {
                 for (Path p : files.toList()) Files.delete(p);
             }
