@@ -63,8 +63,10 @@ class RedisHistoryIT {
         if (redis != null) redis.close();
     }
 
+    /** A generous publish budget: these tests read every push's offset from its answer on a busy machine. */
     static TestServer node() {
         return TestServer.builder().set("broker", "redis").set("redis.uri", redis.uri()).set("redis.timeout", "2")
+                .set("redis.publish-budget", "2")
                 .set("history.size", SIZE).set("limit.connections-per-user", 1000).start();
     }
 
@@ -207,7 +209,7 @@ class RedisHistoryIT {
     void historyOlderThanTheTtlIsGoneWithANewEpoch() throws Exception {
         String user = "rh-ttl";
         try (TestServer shortLived = TestServer.builder().set("broker", "redis").set("redis.uri", redis.uri())
-                .set("history.ttl", "1").start()) {
+                .set("redis.publish-budget", "2").set("history.ttl", "1").start()) {
             String epoch = epoch(shortLived, user);
             push(shortLived, user, "missed");
             Poll.untilEquals("history expired in Redis", DEADLINE, 0L,
