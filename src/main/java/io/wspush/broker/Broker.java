@@ -61,6 +61,12 @@ public interface Broker extends AutoCloseable {
         /** @return connections on this node the message was handed to */
         int deliverLocally(Delivery d, Route route);
 
+        /**
+         * A broadcast ({@code d.userId} null, no history): every registered connection on this node whose event
+         * matches. @return connections it was handed to
+         */
+        int broadcastLocally(Delivery d);
+
         /** @return connections on this node that were closed */
         int disconnectLocally(String userId, long revokedAtEpochMillis);
 
@@ -85,6 +91,22 @@ public interface Broker extends AutoCloseable {
     default Published publish(Delivery d, String id) {
         return new Published(publish(d), 0, null);
     }
+
+    /**
+     * The same message to many users (a multicast or a batch), in order; one answer per delivery. Brokers that can
+     * overlap the users' round trips override this.
+     */
+    default Published[] publishMany(java.util.List<Delivery> ds, String id) {
+        Published[] out = new Published[ds.size()];
+        for (int i = 0; i < out.length; i++) out[i] = publish(ds.get(i), id);
+        return out;
+    }
+
+    /**
+     * Delivers {@code d} ({@code userId} null) to every registered connection whose event matches, on every node;
+     * not kept in history. @return this node's connections reached plus the other nodes reached
+     */
+    int broadcast(Delivery d);
 
     /**
      * Syncs a resuming connection (registered, its {@link Sequencer} buffering) with the user's history: decides

@@ -177,6 +177,51 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
     }
 
     /**
+     * A broadcast: this node's connections at once, the other nodes by one PUBLISH on the control channel (every
+     * node subscribes to it), within the same budget and in-flight bound as a push. Not kept in history.
+     */
+    @Override
+    public int broadcast(Delivery d) {
+        int n = local.broadcastLocally(d);
+        RedisLink.Pair p = link.pair();
+        if (p == null) {
+            metrics.brokerErrors.increment();
+            return n;
+        }
+        if (!gate.tryEnter()) return n;
+        long started = System.nanoTime();
+        RedisFuture<Long> receivers;
+        try {
+            receivers = p.pub.async().publish(CONTROL_CHANNEL, RedisPayload.broadcast(origin, d).encode());
+        } catch (RuntimeException e) {
+            gate.exit();
+            failed(p, "publish", e);
+            return n;
+        }
+        receivers.whenComplete((ok, error) -> {
+            gate.exit();
+            if (error != null && (budgetNanos == 0 || System.nanoTime() - started <= budgetNanos)) {
+                failed(p, "publish", error);
+            }
+        });
+        if (budgetNanos == 0 && !receivers.isDone()) return n;
+        try {
+            // This node is subscribed to the control channel whenever the link is up.
+            long others = receivers.get(budgetNanos, TimeUnit.NANOSECONDS) - 1;
+            return n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others));
+        } catch (TimeoutException e) {
+            gate.missedBudget();
+            metrics.brokerErrors.increment();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed(p, "publish", e);
+        } catch (ExecutionException | RuntimeException e) {
+            // counted when it completed
+        }
+        return n;
+    }
+
+    /**
      * With history: one script keeps the push and publishes it with its offset (see {@link RedisHistory}); then
      * this node's connections get it at once. Resuming connections also get it back through the subscription
      * (their {@link Sequencer} keeps the first). When Redis is unreachable the push is delivered here only,
@@ -443,6 +488,8 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
             try {
                 if (p.kind() == RedisPayload.Kind.PUSH) {
                     if (channel.equals(userChannel(p.userId()))) local.deliverLocally(p.delivery(), own ? Route.ECHO : Route.REMOTE);
+                } else if (p.kind() == RedisPayload.Kind.BROADCAST) {
+                    if (!own && CONTROL_CHANNEL.equals(channel)) local.broadcastLocally(p.delivery());
                 } else if (CONTROL_CHANNEL.equals(channel)) {
                     local.disconnectLocally(p.userId(), p.at());
                 }

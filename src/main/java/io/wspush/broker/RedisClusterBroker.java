@@ -475,6 +475,28 @@ public final class RedisClusterBroker implements Broker {
         return n;
     }
 
+    /** A broadcast: this node's connections, the others by one classic PUBLISH on the control channel. */
+    @Override
+    public int broadcast(Delivery d) {
+        int n = local.broadcastLocally(d);
+        Cluster c = cluster;
+        if (c == null) {
+            metrics.brokerErrors.increment();
+            return n;
+        }
+        try {
+            long others = c.pub.async().publish(CONTROL_CHANNEL, RedisPayload.broadcast(origin, d).encode())
+                    .get(timeoutNanos, TimeUnit.NANOSECONDS) - 1;
+            return n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed("publish", e);
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            failed("publish", e);
+        }
+        return n;
+    }
+
     @Override
     public int disconnect(String userId, long revokedAtEpochMillis) {
         int n = local.disconnectLocally(userId, revokedAtEpochMillis);
@@ -628,6 +650,8 @@ public final class RedisClusterBroker implements Broker {
             try {
                 if (p.kind() == RedisPayload.Kind.PUSH) {
                     if (sharded && channel.equals(RedisBroker.userChannel(p.userId()))) local.deliverLocally(p.delivery());
+                } else if (p.kind() == RedisPayload.Kind.BROADCAST) {
+                    if (!sharded && CONTROL_CHANNEL.equals(channel)) local.broadcastLocally(p.delivery());
                 } else if (!sharded && CONTROL_CHANNEL.equals(channel)) {
                     local.disconnectLocally(p.userId(), p.at());
                 }
