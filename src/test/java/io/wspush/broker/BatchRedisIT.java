@@ -100,4 +100,46 @@ class BatchRedisIT {
             nothingMore(b, yPlain, "rm-y");
         }
     }
+
+    /** Many users at once (their publishes pipelined): each listed user's connections, on either node, get it once. */
+    static void multicastOfManyUsers(TestServer from, TestServer other, String prefix, boolean history) throws Exception {
+        int users = 40;
+        WsClient[] clients = new WsClient[users];
+        StringBuilder ids = new StringBuilder();
+        try {
+            for (int i = 0; i < users; i++) {
+                String u = prefix + i;
+                // Even users here, odd ones on the other node.
+                clients[i] = Awaiting.registered(i % 2 == 0 ? from : other, u, Tokens.valid(u), null);
+                ids.append(i == 0 ? "" : ",").append('"').append(u).append('"');
+            }
+            JsonObject r = ok(from, "{\"userIds\":[" + ids + ",\"" + prefix + "nobody\"],\"message\":\"many\"}");
+            // 20 local connections + 20 users whose other node was reached.
+            assertEquals(users, r.getInt("delivered"), r.toString());
+            assertEquals(history, r.containsKey("results"), r.toString());
+            for (int i = 0; i < users; i++) assertEquals("many", clients[i].next(), prefix + i);
+            for (int i = 0; i < users; i += 7) nothingMore(i % 2 == 0 ? from : other, clients[i], prefix + i);
+        } finally {
+            RedisBrokerIT.closeAll(clients);
+        }
+    }
+
+    @Test
+    void multicastOfManyUsersWithHistory() throws Exception {
+        multicastOfManyUsers(a, b, "rmh-", true);
+    }
+
+    @Test
+    void multicastOfManyUsersWithoutHistory() throws Exception {
+        TestServer c = null, d = null;
+        try {
+            c = TestServer.builder().set("broker", "redis").set("redis.uri", redis.uri()).set("redis.publish-budget", "0.5")
+                    .set("history.size", 0).start();
+            d = TestServer.builder().set("broker", "redis").set("redis.uri", redis.uri()).set("redis.publish-budget", "0.5")
+                    .set("history.size", 0).start();
+            multicastOfManyUsers(c, d, "rmn-", false);
+        } finally {
+            RedisBrokerIT.closeAll(c, d);
+        }
+    }
 }
