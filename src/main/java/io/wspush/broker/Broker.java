@@ -93,12 +93,13 @@ public interface Broker extends AutoCloseable {
     }
 
     /**
-     * The same message to many users (a multicast or a batch), in order; one answer per delivery. Brokers that can
-     * overlap the users' round trips override this.
+     * Several pushes (a multicast, or a run of an array's single pushes), in order, as {@link #publish(Delivery,
+     * String)} each with {@code ids.get(i)} ({@code ids} null: no ids); one answer per delivery. Brokers that can
+     * overlap the round trips override this.
      */
-    default Published[] publishMany(java.util.List<Delivery> ds, String id) {
+    default Published[] publishMany(java.util.List<Delivery> ds, java.util.List<String> ids) {
         Published[] out = new Published[ds.size()];
-        for (int i = 0; i < out.length; i++) out[i] = publish(ds.get(i), id);
+        for (int i = 0; i < out.length; i++) out[i] = publish(ds.get(i), ids == null ? null : ids.get(i));
         return out;
     }
 

@@ -184,9 +184,9 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
      * push that missed the budget.
      */
     @Override
-    public Published[] publishMany(List<Delivery> ds, String id) {
+    public Published[] publishMany(List<Delivery> ds, List<String> ids) {
         int size = ds.size();
-        if (size == 1) return new Published[]{publish(ds.get(0), id)};
+        if (size == 1) return new Published[]{publish(ds.get(0), ids == null ? null : ids.get(0))};
         Published[] out = new Published[size];
         RedisLink.Pair p = link.pair();
         if (p == null) {
@@ -210,7 +210,8 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
             try {
                 f = history == null
                         ? p.pub.async().publish(userChannel(d.userId), RedisPayload.push(origin, d).encode()).toCompletableFuture()
-                        : history.push(p.pub.async(), d.userId, userChannel(d.userId), RedisPayload.push(origin, d).encodeOpen(), id);
+                        : history.push(p.pub.async(), d.userId, userChannel(d.userId), RedisPayload.push(origin, d).encodeOpen(),
+                        ids == null ? null : ids.get(i));
             } catch (RuntimeException e) {
                 gate.exit();
                 failed(p, "publish", e);

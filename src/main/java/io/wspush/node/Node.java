@@ -216,7 +216,18 @@ public class Node implements Broker.LocalNode {
         java.util.List<Delivery> ds = new java.util.ArrayList<>(userIds.size());
         ds.add(first);
         for (int i = 1; i < userIds.size(); i++) ds.add(first.to(userIds.get(i)));
-        return broker.publishMany(ds, config.history() ? id : null);
+        return broker.publishMany(ds, config.history() && id != null ? java.util.Collections.nCopies(ds.size(), id) : null);
+    }
+
+    /**
+     * Several single pushes (a run of an array's items), in order, each as {@link #push}; the broker may overlap
+     * their round trips. {@code ids} may be null, or hold nulls.
+     * @throws IllegalStateException while not running
+     */
+    public Broker.Published[] pushEach(java.util.List<Delivery> ds, java.util.List<String> ids) {
+        requireRunning();
+        metrics.pushes.increment(ds.size());
+        return broker.publishMany(ds, config.history() ? ids : null);
     }
 
     /**

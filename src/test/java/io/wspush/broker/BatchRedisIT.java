@@ -101,6 +101,26 @@ class BatchRedisIT {
         }
     }
 
+    @Test
+    void anArrayOfSinglePushesAcrossNodesKeepsOrderOffsetsAndIds() throws Exception {
+        try (WsClient x = Awaiting.registered(a, "ra-x", Tokens.valid("ra-x"), null);
+             WsClient y = Awaiting.registered(b, "ra-y", Tokens.valid("ra-y"), null)) {
+            JsonObject r = ok(a, "[{\"userId\":\"ra-x\",\"message\":\"x1\",\"id\":\"k\"},"
+                    + "{\"userId\":\"ra-y\",\"message\":\"y1\"},"
+                    + "{\"userId\":\"ra-x\",\"message\":\"x1 again\",\"id\":\"k\"},"
+                    + "{\"userId\":\"ra-x\",\"message\":\"x2\"}]");
+            assertEquals(3, r.getInt("delivered"), r.toString());
+            var results = r.getJsonArray("results");
+            assertEquals(java.util.List.of(1, 1, 0, 1), results.stream().map(v -> v.asJsonObject().getInt("delivered")).toList());
+            assertEquals(java.util.List.of(1, 1, 1, 2), results.stream().map(v -> v.asJsonObject().getInt("offset")).toList());
+            assertEquals("x1", x.next());
+            assertEquals("x2", x.next());
+            assertEquals("y1", y.next());
+            nothingMore(a, x, "ra-x");
+            nothingMore(b, y, "ra-y");
+        }
+    }
+
     /** Many users at once (their publishes pipelined): each listed user's connections, on either node, get it once. */
     static void multicastOfManyUsers(TestServer from, TestServer other, String prefix, boolean history) throws Exception {
         int users = 40;

@@ -129,6 +129,22 @@ class BatchPushIT {
     }
 
     @Test
+    void aRunOfSinglePushesKeepsOrderOffsetsAndIds() throws Exception {
+        try (WsClient a = Awaiting.registered(server, "run-a", Tokens.valid("run-a"), null)) {
+            JsonObject r = ok("[{\"userId\":\"run-a\",\"message\":\"1\",\"id\":\"k\"},"
+                    + "{\"userId\":\"run-a\",\"message\":\"1 again\",\"id\":\"k\"},"
+                    + "{\"userId\":\"run-a\",\"message\":\"2\"}]");
+            assertEquals(2, r.getInt("delivered"), r.toString());
+            JsonArray results = r.getJsonArray("results");
+            assertEquals(List.of(1, 0, 1), results.stream().map(v -> v.asJsonObject().getInt("delivered")).toList());
+            assertEquals(List.of(1, 1, 2), results.stream().map(v -> v.asJsonObject().getInt("offset")).toList());
+            assertEquals("1", a.next());
+            assertEquals("2", a.next());
+            nothingMore(a, "run-a");
+        }
+    }
+
+    @Test
     void overTheItemLimitNothingIsPushedAnd413() throws Exception {
         try (WsClient a = Awaiting.registered(server, "lim-a", Tokens.valid("lim-a"), null)) {
             String users = "\"lim-a\",\"u2\",\"u3\",\"u4\",\"u5\",\"u6\"";
