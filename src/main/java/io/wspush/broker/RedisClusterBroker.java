@@ -475,7 +475,11 @@ public final class RedisClusterBroker implements Broker {
         return n;
     }
 
-    /** A broadcast: this node's connections, the others by one classic PUBLISH on the control channel. */
+    /**
+     * A broadcast: this node's connections, the others by one classic PUBLISH on the control channel. The answer
+     * counts this node's connections only: in a cluster, PUBLISH's receiver count covers the subscribers of the one
+     * cluster node it ran on, not the nodes the cluster bus forwards it to.
+     */
     @Override
     public int broadcast(Delivery d) {
         int n = local.broadcastLocally(d);
@@ -485,9 +489,9 @@ public final class RedisClusterBroker implements Broker {
             return n;
         }
         try {
-            long others = c.pub.async().publish(CONTROL_CHANNEL, RedisPayload.broadcast(origin, d).encode())
-                    .get(timeoutNanos, TimeUnit.NANOSECONDS) - 1;
-            return n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others));
+            c.pub.async().publish(CONTROL_CHANNEL, RedisPayload.broadcast(origin, d).encode())
+                    .get(timeoutNanos, TimeUnit.NANOSECONDS);
+            return n;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failed("publish", e);
