@@ -8,6 +8,8 @@
 # Scenarios (counts are multiplied by SCALE, e.g. SCALE=0.1 for a quick check):
 #   smoke      100 users x 2 connections, 2,000 pushes, 16 at once
 #   unicast    1,000 users x 2 connections, 20,000 unicast pushes, 16 at once (after 2,000 warm-up pushes)
+#   fanout     the unicast load (1,000 users x 2 connections, 20,000 pushes = 20 per user) sent as JSON arrays of
+#              100 single pushes (--batch 100), 4 requests at once: wspush's batch body against single pushes
 #   users10k   10,000 users x 1 connection, 20,000 pushes, 16 at once (after 2,000 warm-up pushes)
 #   idle       10,000 users x 1 connection, no pushes: server RSS and live heap (jcmd GC) per idle connection
 #   broadcast  1 user x 5,000 connections, 20 pushes: each push fans out to all 5,000 connections
@@ -82,6 +84,8 @@ CLIENT_ARGS=($CLIENTS)
 case "$SCENARIO" in
   smoke)     ARGS=(--users "$(scale 100)" --conns 2 --pushes "$(scale 2000)" --concurrency 16) ;;
   unicast)   ARGS=(--users "$(scale 1000)" --conns 2 --pushes "$(scale 20000)" --concurrency 16 --warmup "$(scale 2000)") ;;
+  fanout)    ARGS=(--users "$(scale 1000)" --conns 2 --pushes "$(scale 20000)" --concurrency 4 --batch 100
+                   --warmup "$(scale 2000)") ;;
   users10k)  ARGS=(--users "$(scale 10000)" --conns 1 --pushes "$(scale 20000)" --concurrency 16 --warmup "$(scale 2000)") ;;
   idle)      ARGS=(--users "$(scale 10000)" --conns 1 --pushes 0 --heap --settle 5) ;;
   broadcast) C=$(scale 5000); PER_USER_LIMIT=$((2 * C + 100))  # room for a pre-warm-up run's closing connections

@@ -61,6 +61,12 @@ public interface Broker extends AutoCloseable {
         /** @return connections on this node the message was handed to */
         int deliverLocally(Delivery d, Route route);
 
+        /**
+         * A broadcast ({@code d.userId} null, no history): every registered connection on this node whose event
+         * matches. @return connections it was handed to
+         */
+        int broadcastLocally(Delivery d);
+
         /** @return connections on this node that were closed */
         int disconnectLocally(String userId, long revokedAtEpochMillis);
 
@@ -94,6 +100,23 @@ public interface Broker extends AutoCloseable {
     default Published publish(Delivery d, String id) {
         return new Published(publish(d), 0, null);
     }
+
+    /**
+     * Several pushes (a multicast, or a run of an array's single pushes), in order, as {@link #publish(Delivery,
+     * String)} each with {@code ids.get(i)} ({@code ids} null: no ids); one answer per delivery. Brokers that can
+     * overlap the round trips override this.
+     */
+    default Published[] publishMany(java.util.List<Delivery> ds, java.util.List<String> ids) {
+        Published[] out = new Published[ds.size()];
+        for (int i = 0; i < out.length; i++) out[i] = publish(ds.get(i), ids == null ? null : ids.get(i));
+        return out;
+    }
+
+    /**
+     * Delivers {@code d} ({@code userId} null) to every registered connection whose event matches, on every node;
+     * not kept in history. @return this node's connections reached plus the other nodes reached
+     */
+    int broadcast(Delivery d);
 
     /**
      * Syncs a resuming connection (registered, its {@link Sequencer} buffering) with the user's history: decides

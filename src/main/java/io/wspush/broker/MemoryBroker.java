@@ -38,6 +38,11 @@ public final class MemoryBroker implements Broker {
     }
 
     @Override
+    public int broadcast(Delivery d) {
+        return local.broadcastLocally(d);
+    }
+
+    @Override
     public void sync(String userId, Sequencer s, Since since) {
         if (history == null) {
             Broker.super.sync(userId, s, since);

@@ -177,6 +177,143 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
     }
 
     /**
+     * A multicast or batch: every user's PUBLISH (or history script) is sent before any answer is awaited, so
+     * Lettuce pipelines them on the one connection and the batch costs about one round trip, not one per user.
+     * Each still passes the in-flight gate (beyond it that user's publish is shed, as a single push would be), and
+     * the whole batch waits at most one publish budget: what has not answered by then is treated as a single
+     * push that missed the budget.
+     */
+    @Override
+    public Published[] publishMany(List<Delivery> ds, List<String> ids) {
+        int size = ds.size();
+        if (size == 1) return new Published[]{publish(ds.get(0), ids == null ? null : ids.get(0))};
+        Published[] out = new Published[size];
+        RedisLink.Pair p = link.pair();
+        if (p == null) {
+            metrics.brokerErrors.increment();
+            for (int i = 0; i < size; i++) {
+                Delivery d = ds.get(i);
+                out[i] = new Published(history == null ? local.deliverLocally(d) : local.deliverLocally(d, Route.LOCAL_FAST), 0, null);
+            }
+            return out;
+        }
+        int[] here = new int[size];
+        @SuppressWarnings("unchecked")
+        CompletableFuture<Object>[] sent = new CompletableFuture[size];
+        long started = System.nanoTime();
+        for (int i = 0; i < size; i++) {
+            Delivery d = ds.get(i);
+            // Without history this node's connections get it at once, as with a single push.
+            if (history == null) here[i] = local.deliverLocally(d);
+            if (!gate.tryEnter()) continue; // shed: counted by the gate
+            CompletableFuture<?> f;
+            try {
+                f = history == null
+                        ? p.pub.async().publish(userChannel(d.userId), RedisPayload.push(origin, d).encode()).toCompletableFuture()
+                        : history.push(p.pub.async(), d.userId, userChannel(d.userId), RedisPayload.push(origin, d).encodeOpen(),
+                        ids == null ? null : ids.get(i));
+            } catch (RuntimeException e) {
+                gate.exit();
+                failed(p, "publish", e);
+                continue;
+            }
+            f.whenComplete((ok, error) -> {
+                gate.exit();
+                if (error != null && (budgetNanos == 0 || System.nanoTime() - started <= budgetNanos)) {
+                    failed(p, "publish", error);
+                }
+            });
+            @SuppressWarnings("unchecked")
+            CompletableFuture<Object> any = (CompletableFuture<Object>) f;
+            sent[i] = any;
+        }
+        long deadline = started + budgetNanos;
+        boolean missed = false;
+        for (int i = 0; i < size; i++) {
+            Delivery d = ds.get(i);
+            Object answer = null;
+            CompletableFuture<Object> f = sent[i];
+            if (f != null && (budgetNanos > 0 || f.isDone())) {
+                try {
+                    answer = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    gate.missedBudget();
+                    metrics.brokerErrors.increment();
+                    missed = true;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    failed(p, "publish", e);
+                } catch (ExecutionException | RuntimeException e) {
+                    // counted when it completed
+                }
+            }
+            if (history == null) {
+                int n = here[i];
+                if (answer instanceof Long receivers) {
+                    long others = receivers - (selfCounted(d.userId) ? 1 : 0);
+                    n += (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others));
+                }
+                out[i] = new Published(n, 0, null);
+            } else if (!(answer instanceof RedisHistory.Pushed pushed)) {
+                out[i] = new Published(local.deliverLocally(d, Route.UNCERTAIN), 0, null);
+            } else if (pushed.duplicate()) {
+                out[i] = new Published(0, pushed.offset(), pushed.epoch());
+            } else {
+                int n = local.deliverLocally(d.at(pushed.offset(), pushed.epoch()), Route.LOCAL_FAST);
+                long others = pushed.receivers() - (selfCounted(d.userId) ? 1 : 0);
+                out[i] = new Published(n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others)), pushed.offset(), pushed.epoch());
+            }
+        }
+        if (missed && LOG.isLoggable(Level.FINE)) LOG.fine("wspush redis broker: a batch of " + size + " missed the publish budget");
+        return out;
+    }
+
+    /**
+     * A broadcast: this node's connections at once, the other nodes by one PUBLISH on the control channel (every
+     * node subscribes to it), within the same budget and in-flight bound as a push. Not kept in history.
+     */
+    @Override
+    public int broadcast(Delivery d) {
+        int n = local.broadcastLocally(d);
+        RedisLink.Pair p = link.pair();
+        if (p == null) {
+            metrics.brokerErrors.increment();
+            return n;
+        }
+        if (!gate.tryEnter()) return n;
+        long started = System.nanoTime();
+        RedisFuture<Long> receivers;
+        try {
+            receivers = p.pub.async().publish(CONTROL_CHANNEL, RedisPayload.broadcast(origin, d).encode());
+        } catch (RuntimeException e) {
+            gate.exit();
+            failed(p, "publish", e);
+            return n;
+        }
+        receivers.whenComplete((ok, error) -> {
+            gate.exit();
+            if (error != null && (budgetNanos == 0 || System.nanoTime() - started <= budgetNanos)) {
+                failed(p, "publish", error);
+            }
+        });
+        if (budgetNanos == 0 && !receivers.isDone()) return n;
+        try {
+            // This node is subscribed to the control channel whenever the link is up.
+            long others = receivers.get(budgetNanos, TimeUnit.NANOSECONDS) - 1;
+            return n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others));
+        } catch (TimeoutException e) {
+            gate.missedBudget();
+            metrics.brokerErrors.increment();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed(p, "publish", e);
+        } catch (ExecutionException | RuntimeException e) {
+            // counted when it completed
+        }
+        return n;
+    }
+
+    /**
      * With history: one script keeps the push and publishes it with its offset (see {@link RedisHistory}); then
      * this node's connections get it at once. Resuming connections also get it back through the subscription
      * (their {@link Sequencer} keeps the first). When Redis is unreachable the push is delivered here only,
@@ -446,6 +583,8 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
             try {
                 if (p.kind() == RedisPayload.Kind.PUSH) {
                     if (channel.equals(userChannel(p.userId()))) local.deliverLocally(p.delivery(), own ? Route.ECHO : Route.REMOTE);
+                } else if (p.kind() == RedisPayload.Kind.BROADCAST) {
+                    if (!own && CONTROL_CHANNEL.equals(channel)) local.broadcastLocally(p.delivery());
                 } else if (CONTROL_CHANNEL.equals(channel)) {
                     local.disconnectLocally(p.userId(), p.at());
                 }

@@ -475,6 +475,32 @@ public final class RedisClusterBroker implements Broker {
         return n;
     }
 
+    /**
+     * A broadcast: this node's connections, the others by one classic PUBLISH on the control channel. The answer
+     * counts this node's connections only: in a cluster, PUBLISH's receiver count covers the subscribers of the one
+     * cluster node it ran on, not the nodes the cluster bus forwards it to.
+     */
+    @Override
+    public int broadcast(Delivery d) {
+        int n = local.broadcastLocally(d);
+        Cluster c = cluster;
+        if (c == null) {
+            metrics.brokerErrors.increment();
+            return n;
+        }
+        try {
+            c.pub.async().publish(CONTROL_CHANNEL, RedisPayload.broadcast(origin, d).encode())
+                    .get(timeoutNanos, TimeUnit.NANOSECONDS);
+            return n;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed("publish", e);
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            failed("publish", e);
+        }
+        return n;
+    }
+
     @Override
     public int disconnect(String userId, long revokedAtEpochMillis) {
         int n = local.disconnectLocally(userId, revokedAtEpochMillis);
@@ -628,6 +654,8 @@ public final class RedisClusterBroker implements Broker {
             try {
                 if (p.kind() == RedisPayload.Kind.PUSH) {
                     if (sharded && channel.equals(RedisBroker.userChannel(p.userId()))) local.deliverLocally(p.delivery());
+                } else if (p.kind() == RedisPayload.Kind.BROADCAST) {
+                    if (!sharded && CONTROL_CHANNEL.equals(channel)) local.broadcastLocally(p.delivery());
                 } else if (!sharded && CONTROL_CHANNEL.equals(channel)) {
                     local.disconnectLocally(p.userId(), p.at());
                 }

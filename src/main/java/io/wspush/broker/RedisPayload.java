@@ -16,8 +16,10 @@ import java.util.NoSuchElementException;
  * <pre>
  * {"v":1,"k":"push","o":"node-a#3f9c01d2","u":"alice","e":"news","m":"hello","t":1732700000123}
  * {"v":1,"k":"disconnect","o":"node-a#3f9c01d2","u":"alice","t":1732700000123}
+ * {"v":1,"k":"broadcast","o":"node-a#3f9c01d2","e":"news","m":"hello","t":1732700000123}
  * </pre>
- * With history, a push also carries {@code "offset"} and {@code "epoch"} (its place in the user's history).
+ * A broadcast (on the control channel) names no user; nodes older than it ignore it as malformed (counted, logged
+ * once). With history, a push also carries {@code "offset"} and {@code "epoch"} (its place in the user's history).
  * {@code o} is the origin (so a node skips its own messages), {@code u} the userId, {@code e} the event (absent or
  * null: none), {@code m} the message, {@code t} the epoch millisecond the push was accepted or the revocation
  * happened. Unknown members are skipped, so a newer node may add some without breaking older ones.
@@ -25,7 +27,7 @@ import java.util.NoSuchElementException;
 public record RedisPayload(Kind kind, String origin, String userId, String event, String message, long at,
                            long offset, String epoch) {
 
-    public enum Kind { PUSH, DISCONNECT }
+    public enum Kind { PUSH, DISCONNECT, BROADCAST }
 
     static final int VERSION = 1;
 
@@ -35,6 +37,10 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
 
     public static RedisPayload push(String origin, Delivery d) {
         return new RedisPayload(Kind.PUSH, origin, d.userId, d.event, d.message, d.acceptedAtMillis, d.offset, d.epoch);
+    }
+
+    public static RedisPayload broadcast(String origin, Delivery d) {
+        return new RedisPayload(Kind.BROADCAST, origin, null, d.event, d.message, d.acceptedAtMillis);
     }
 
     public static RedisPayload disconnect(String origin, String userId, long revokedAtEpochMillis) {
@@ -60,13 +66,13 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
     }
 
     public String encode() {
-        StringWriter w = new StringWriter(64 + (message == null ? 0 : message.length()) + userId.length());
+        StringWriter w = new StringWriter(64 + (message == null ? 0 : message.length()) + (userId == null ? 0 : userId.length()));
         try (JsonGenerator g = Jsonp.GENERATORS.createGenerator(w)) {
             g.writeStartObject().write("v", VERSION)
-                    .write("k", kind == Kind.PUSH ? "push" : "disconnect")
-                    .write("o", origin)
-                    .write("u", userId);
-            if (kind == Kind.PUSH) {
+                    .write("k", kind == Kind.PUSH ? "push" : kind == Kind.BROADCAST ? "broadcast" : "disconnect")
+                    .write("o", origin);
+            if (userId != null) g.write("u", userId);
+            if (kind != Kind.DISCONNECT) {
                 if (event == null) g.writeNull("e");
                 else g.write("e", event);
                 g.write("m", message);
@@ -111,8 +117,12 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
         }
         if (v == null || v.longValue() != VERSION) throw new IllegalArgumentException("unsupported version " + v);
         if (o == null) throw new IllegalArgumentException("origin (o) missing");
-        if (u == null) throw new IllegalArgumentException("userId (u) missing");
         if (t == null) throw new IllegalArgumentException("time (t) missing");
+        if ("broadcast".equals(k)) {
+            if (m == null) throw new IllegalArgumentException("message (m) missing");
+            return new RedisPayload(Kind.BROADCAST, o, null, e == null || e.isEmpty() ? null : e, m, t);
+        }
+        if (u == null) throw new IllegalArgumentException("userId (u) missing");
         if ("push".equals(k)) {
             if (m == null) throw new IllegalArgumentException("message (m) missing");
             boolean positioned = n != null && n > 0 && h != null;

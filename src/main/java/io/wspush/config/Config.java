@@ -46,7 +46,11 @@ public record Config(
         int redisPublishMaxInflight,
         int historySize,
         Duration historyTtl,
-        long historyMaxBytes) {
+        long historyMaxBytes,
+        /** Whether a client's offer of permessage-deflate is accepted (browsers always offer it). */
+        boolean wsPermessageDeflate,
+        /** Most users (multicast) or items (array) one {@code POST /push} may name. */
+        int pushMaxItems) {
 
     public static final String DEMO_PUSH_KEY = "demo";
 
@@ -167,7 +171,9 @@ public record Config(
                 s.integer("redis.publish-max-inflight", 1000, 1, 1_000_000),
                 s.integer("history.size", 100, 0, 100_000),
                 s.seconds("history.ttl", 300, 1, 7 * 86_400.0),
-                s.number("history.max-bytes", 256L * 1024 * 1024, 1024, 1L << 40));
+                s.number("history.max-bytes", 256L * 1024 * 1024, 1024, 1L << 40),
+                s.flag("ws.permessage-deflate", false),
+                s.integer("push.max-items", 1000, 1, 1_000_000));
     }
 
     /** A bearer key setting, or null when unset; refused when shorter than {@link #MIN_KEY_LENGTH}. */
@@ -191,6 +197,7 @@ public record Config(
                 + ", frameMaxBytes=" + frameMaxBytes + ", maxConnections=" + maxConnections + ", maxConnectionsPerUser="
                 + maxConnectionsPerUser + ", queueMaxMessages=" + queueMaxMessages + ", queueMaxBytes=" + queueMaxBytes
                 + ", allowedOrigins=" + allowedOrigins + ", historySize=" + historySize + ", historyTtl=" + historyTtl
-                + ", historyMaxBytes=" + historyMaxBytes + "]";
+                + ", historyMaxBytes=" + historyMaxBytes + ", wsPermessageDeflate=" + wsPermessageDeflate
+                + ", pushMaxItems=" + pushMaxItems + "]";
     }
 }

@@ -2,7 +2,10 @@ package io.wspush.endpoint;
 
 import io.wspush.node.SocketEvents;
 import jakarta.enterprise.inject.spi.CDI;
+import jakarta.websocket.Extension;
 import jakarta.websocket.server.ServerEndpointConfig;
+
+import java.util.List;
 
 /**
  * Creates endpoint instances wired to the node's socket side. Asking CDI ourselves is what works on Jetty, Tomcat and
@@ -34,5 +37,17 @@ public class EndpointConfigurator extends ServerEndpointConfig.Configurator {
     @Override
     public boolean checkOrigin(String originHeaderValue) {
         return sockets().originAllowed(originHeaderValue);
+    }
+
+    /**
+     * Compression is refused unless {@code wspush.ws.permessage-deflate=true}: browsers always offer it, and for
+     * short pushed messages it costs CPU (and per-connection deflater memory) for little gain.
+     */
+    @Override
+    public List<Extension> getNegotiatedExtensions(List<Extension> installed, List<Extension> requested) {
+        List<Extension> negotiated = super.getNegotiatedExtensions(installed, requested);
+        if (sockets().deflateAllowed()) return negotiated;
+        // Only compression is refused (permessage-deflate and the old x-webkit-deflate-frame); nothing else is offered today.
+        return negotiated.stream().filter(e -> !e.getName().toLowerCase(java.util.Locale.ROOT).contains("deflate")).toList();
     }
 }

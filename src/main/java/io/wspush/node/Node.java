@@ -204,6 +204,45 @@ public class Node implements Broker.LocalNode {
         return p;
     }
 
+    /**
+     * One message to many users (distinct, at least one), encoded once: without history every user's delivery
+     * shares the same frames. @return one answer per user, in order
+     * @throws IllegalStateException while not running
+     */
+    public Broker.Published[] pushMany(java.util.List<String> userIds, String event, String message, String id) {
+        requireRunning();
+        metrics.pushes.increment(userIds.size());
+        Delivery first = new Delivery(userIds.get(0), event, message, System.currentTimeMillis());
+        java.util.List<Delivery> ds = new java.util.ArrayList<>(userIds.size());
+        ds.add(first);
+        for (int i = 1; i < userIds.size(); i++) ds.add(first.to(userIds.get(i)));
+        return broker.publishMany(ds, config.history() && id != null ? java.util.Collections.nCopies(ds.size(), id) : null);
+    }
+
+    /**
+     * Several single pushes (a run of an array's items), in order, each as {@link #push}; the broker may overlap
+     * their round trips. {@code ids} may be null, or hold nulls.
+     * @throws IllegalStateException while not running
+     */
+    public Broker.Published[] pushEach(java.util.List<Delivery> ds, java.util.List<String> ids) {
+        requireRunning();
+        metrics.pushes.increment(ds.size());
+        return broker.publishMany(ds, config.history() ? ids : null);
+    }
+
+    /**
+     * A broadcast to every registered connection whose event matches, on every node; not kept in history.
+     * @return this node's connections reached plus the other nodes reached
+     * @throws IllegalStateException while not running
+     */
+    public int broadcast(String event, String message) {
+        requireRunning();
+        metrics.pushes.increment();
+        int n = broker.broadcast(new Delivery(null, event, message, System.currentTimeMillis()));
+        if (LOG.isLoggable(Level.FINE)) LOG.fine("broadcast event=" + LogText.escape(String.valueOf(event)) + " delivered=" + n);
+        return n;
+    }
+
     /** Syncs a registered resuming connection with its user's history (see {@link Sequencer}). */
     void sync(Connection c, RegistrationFrame.Since since) {
         broker.sync(c.userId(), c.sequencer(), since);
@@ -246,6 +285,25 @@ public class Node implements Broker.LocalNode {
         }
         if (route != Broker.Route.ECHO) metrics.delivered.increment(n);
         return n;
+    }
+
+    @Override
+    public int broadcastLocally(Delivery d) {
+        int[] n = new int[1];
+        registry.forEachRegistered(c -> {
+            if (!d.matches(c.event())) return;
+            Sequencer s = c.sequencer();
+            if (s != null) {
+                // Offset 0: no history position; the sequencer sends it after 'registered' (buffered while syncing).
+                if (s.offer(d, false)) n[0]++;
+            } else if (c.send(d)) {
+                n[0]++;
+            } else {
+                metrics.dropped.increment();
+            }
+        });
+        metrics.delivered.increment(n[0]);
+        return n[0];
     }
 
     @Override

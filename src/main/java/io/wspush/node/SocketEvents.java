@@ -53,6 +53,11 @@ public final class SocketEvents implements Connection.Owner {
         this.heartbeatSeconds = Math.max(1, Math.round(config.pingInterval().toMillis() / 1000.0));
     }
 
+    /** Whether the handshake may accept permessage-deflate ({@code wspush.ws.permessage-deflate}). */
+    public boolean deflateAllowed() {
+        return config.wsPermessageDeflate();
+    }
+
     /** The handshake's {@code Origin} check. */
     public boolean originAllowed(String origin) {
         List<String> allowed = config.allowedOrigins();

@@ -14,13 +14,23 @@ public final class Delivery {
     public final long offset;
     /** The history's lifetime the offset belongs to; null when {@link #offset} is 0. */
     public final String epoch;
-    private volatile String envelope;
+    /**
+     * The encoded envelope, in a holder that copies for other users ({@link #to}) share: a multicast without
+     * history encodes its envelope once for all its users (the envelope names no user).
+     */
+    private final String[] envelope;
 
     public Delivery(String userId, String event, String message, long acceptedAtMillis) {
         this(userId, event, message, acceptedAtMillis, 0, null);
     }
 
     public Delivery(String userId, String event, String message, long acceptedAtMillis, long offset, String epoch) {
+        this(userId, event, message, acceptedAtMillis, offset, epoch, new String[1]);
+    }
+
+    private Delivery(String userId, String event, String message, long acceptedAtMillis, long offset, String epoch,
+                     String[] envelope) {
+        this.envelope = envelope;
         this.userId = userId;
         this.event = event;
         this.message = message;
@@ -34,6 +44,11 @@ public final class Delivery {
         return new Delivery(userId, event, message, acceptedAtMillis, offset, epoch);
     }
 
+    /** The same push (same frames) for another user: a multicast. */
+    public Delivery to(String otherUserId) {
+        return new Delivery(otherUserId, event, message, acceptedAtMillis, offset, epoch, envelope);
+    }
+
     /** A push naming an event reaches connections registered for it or for none; one naming none reaches all. */
     public boolean matches(String connectionEvent) {
         return event == null || connectionEvent == null || event.equals(connectionEvent);
@@ -45,8 +60,9 @@ public final class Delivery {
     }
 
     public String envelope() {
-        String e = envelope;
-        if (e == null) envelope = e = Envelopes.message(this);
+        // A race encodes twice at worst; a String is safe to publish without a fence.
+        String e = envelope[0];
+        if (e == null) envelope[0] = e = Envelopes.message(this);
         return e;
     }
 }

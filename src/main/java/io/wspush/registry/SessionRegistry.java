@@ -93,6 +93,13 @@ public class SessionRegistry {
         return c == null ? NONE : c;
     }
 
+    /** Every registered connection, weakly consistent (a broadcast). */
+    public void forEachRegistered(java.util.function.Consumer<Connection> action) {
+        for (Connection[] user : byUser.values()) {
+            for (Connection c : user) action.accept(c);
+        }
+    }
+
     public boolean holds(String userId) {
         return byUser.containsKey(userId);
     }

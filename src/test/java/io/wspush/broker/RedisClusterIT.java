@@ -126,6 +126,26 @@ class RedisClusterIT {
         }
     }
 
+    /** A broadcast crosses nodes by one classic PUBLISH on the control channel (allowed by the documented ACL). */
+    @Test
+    @Order(1)
+    void broadcastReachesEveryMatchingConnectionOnBothNodes() throws Exception {
+        try (WsClient onA = Awaiting.registered(a, "cb-1", Tokens.valid("cb-1"), "cb");
+             WsClient onB = Awaiting.registered(b, "cb-2", Tokens.valid("cb-2"), "cb");
+             WsClient other = Awaiting.registered(b, "cb-3", Tokens.valid("cb-3"), "not-cb")) {
+            var r = Http.post(a.http("push"), TestServer.PUSH_KEY, "{\"broadcast\":true,\"event\":\"cb\",\"message\":\"wide\"}");
+            assertEquals(200, r.statusCode(), r.body());
+            // This node's connections only: PUBLISH's count in a cluster covers one cluster node's subscribers.
+            assertEquals(1, Http.intField(r, "delivered"), r.body());
+            assertEquals("wide", onA.next());
+            assertEquals("wide", onB.next());
+            assertEquals(1, RedisBrokerIT.delivered(b, "cb-3", "marker"));
+            assertEquals("marker", other.next());
+            assertEquals(1, RedisBrokerIT.delivered(a, "cb-1", "marker-a"));
+            assertEquals("marker-a", onA.next());
+        }
+    }
+
     @Test
     @Order(1)
     void usersOnEveryShardGetPushesAcrossNodesBySharedPubSub() throws Exception {

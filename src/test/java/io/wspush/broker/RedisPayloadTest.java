@@ -23,6 +23,17 @@ class RedisPayloadTest {
     }
 
     @Test
+    void broadcastRoundTripsWithoutAUser() {
+        String text = RedisPayload.broadcast("node-a#01", new Delivery(null, "news", "to all", 5)).encode();
+        assertEquals("{\"v\":1,\"k\":\"broadcast\",\"o\":\"node-a#01\",\"e\":\"news\",\"m\":\"to all\",\"t\":5}", text);
+        RedisPayload p = RedisPayload.decode(text);
+        assertEquals(new RedisPayload(RedisPayload.Kind.BROADCAST, "node-a#01", null, "news", "to all", 5), p);
+        assertNull(RedisPayload.decode(RedisPayload.broadcast("o", new Delivery(null, null, "m", 1)).encode()).event());
+        assertThrows(IllegalArgumentException.class,
+                () -> RedisPayload.decode("{\"v\":1,\"k\":\"broadcast\",\"o\":\"o\",\"t\":1}"));
+    }
+
+    @Test
     void pushWithoutEventStaysWithoutEvent() {
         RedisPayload p = RedisPayload.decode(RedisPayload.push("o", new Delivery("bob", null, "m", 1)).encode());
         assertNull(p.event());

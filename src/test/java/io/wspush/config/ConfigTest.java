@@ -46,6 +46,16 @@ class ConfigTest {
     }
 
     @Test
+    void batchLimitAndDeflateSettings() {
+        Config c = configured();
+        assertEquals(1000, c.pushMaxItems());
+        assertFalse(c.wsPermessageDeflate());
+        assertEquals(7, configured("push.max-items", "7").pushMaxItems());
+        assertTrue(configured("ws.permessage-deflate", "true").wsPermessageDeflate());
+        assertTrue(refusal("push.max-items", "0").contains("wspush.push.max-items"));
+    }
+
+    @Test
     void demoModeOnlyWhenAskedFor() {
         Config c = configured("token.secret", null, "push.key", null, "demo", "true");
         assertTrue(c.demo());

@@ -1,5 +1,6 @@
 package io.wspush.containers;
 
+import io.wspush.testing.Handshake;
 import io.wspush.testing.Http;
 import io.wspush.testing.Poll;
 import io.wspush.testing.Tokens;
@@ -12,8 +13,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -70,6 +73,22 @@ class ContainersIT {
             assertEquals("sports for alice", Http.stringField(aliceV1.next(), "message"), why);
             for (WsClient b : bobConns) assertEquals("for bob", b.next(), why);
             for (WsClient x : clients) assertNull(x.next(Duration.ofMillis(100)), "nothing else arrives" + why);
+
+            // A multicast through the container's own JAX-RS and JSON-P (Payara brings its own): each user once.
+            HttpResponse<String> multi = Http.post(c.uri("/push"), KEY,
+                    "{\"userIds\":[\"alice\",\"bob\",\"alice\"],\"message\":\"for both\"}");
+            assertEquals(200, multi.statusCode(), multi.body() + why);
+            assertEquals(6, delivered(multi), multi.body() + why);
+            for (WsClient x : aliceConns) assertEquals("for both", x.next(), why);
+            for (WsClient x : bobConns) assertEquals("for both", x.next(), why);
+            assertEquals("for both", Http.stringField(aliceV1.next(), "message"), why);
+            for (WsClient x : clients) assertNull(x.next(Duration.ofMillis(100)), "nothing else arrives" + why);
+
+            // A browser's offer of permessage-deflate is refused by default, whatever the container would install.
+            String head = Handshake.head(c.wsUri("/ws"),
+                    Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"));
+            assertTrue(head.startsWith("HTTP/1.1 101"), head + why);
+            assertFalse(head.toLowerCase(java.util.Locale.ROOT).contains("deflate"), head + why);
 
             // A bad token is closed with 1008; an unauthorised push is refused with 401.
             String forged = Tokens.token("some-other-secret-0123456789-abcdefghijkl", "alice", Instant.now(), null);

