@@ -76,8 +76,8 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
     // ---- link thread only ----
     private boolean loading;
     private long linkEpoch;
-    private final long historyTtlMillis;
     private final RedisHistory history; // null: history off
+    private final RedisPublisher publisher;
 
     private LocalNode local;
     private RedisSubscriptions subscriptions;
@@ -110,7 +110,8 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         this.budgetNanos = config.redisPublishBudget().toNanos();
         this.gate = new PublishGate(config.redisPublishMaxInflight(), config.redisPublishBudget(), metrics);
         this.history = config.history() ? new RedisHistory(config.historySize(), config.historyTtl().toMillis()) : null;
-        this.historyTtlMillis = config.historyTtl().toMillis();
+        this.publisher = new RedisPublisher(gate, history, metrics, config.redisPublishBudget(), slowTimeout,
+                config.historyTtl().toMillis(), origin);
     }
 
     @Override
@@ -136,44 +137,10 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
 
     @Override
     public int publish(Delivery d) {
-        int n = local.deliverLocally(d);
         RedisLink.Pair p = link.pair();
-        if (p == null) {
-            metrics.brokerErrors.increment();
-            return n;
-        }
-        if (!gate.tryEnter()) return n; // shed: counted by the gate
-        long started = System.nanoTime();
-        RedisFuture<Long> receivers;
-        try {
-            receivers = p.pub.async().publish(userChannel(d.userId), RedisPayload.push(origin, d).encode());
-        } catch (RuntimeException e) {
-            gate.exit();
-            failed(p, "publish", e);
-            return n;
-        }
-        receivers.whenComplete((ok, error) -> {
-            gate.exit();
-            // A failure after the budget was already counted when the push stopped waiting.
-            if (error != null && (budgetNanos == 0 || System.nanoTime() - started <= budgetNanos)) {
-                failed(p, "publish", error);
-            }
-        });
-        if (budgetNanos == 0 && !receivers.isDone()) return n; // configured never to wait
-        try {
-            long others = receivers.get(budgetNanos, TimeUnit.NANOSECONDS) - (selfCounted(d.userId) ? 1 : 0);
-            return n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others));
-        } catch (TimeoutException e) {
-            // Counted, not logged: a brown-out is logged once by the gate, a lost link by the link.
-            gate.missedBudget();
-            metrics.brokerErrors.increment();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            failed(p, "publish", e);
-        } catch (ExecutionException | RuntimeException e) {
-            // counted when it completed
-        }
-        return n;
+        return publisher.publish(local, d, p == null ? null : p.pub.async(),
+                redis -> redis.publish(userChannel(d.userId), RedisPayload.push(origin, d).encode()),
+                e -> failed(p, "publish", e), this::selfCounted);
     }
 
     /**
@@ -313,97 +280,26 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         return n;
     }
 
-    /**
-     * With history: one script keeps the push and publishes it with its offset (see {@link RedisHistory}); then
-     * this node's connections get it at once. Resuming connections also get it back through the subscription
-     * (their {@link Sequencer} keeps the first). When Redis is unreachable the push is delivered here only,
-     * without offset; when the script's answer does not come in time it may still run, so only plain connections
-     * get it now (resuming ones get it through the subscription if it ran).
-     */
+    /** With history: see {@link RedisPublisher}. */
     @Override
     public Published publish(Delivery d, String id) {
-        if (history == null) return new Published(publish(d), 0, null);
+        if (!publisher.history()) return new Published(publish(d), 0, null);
         RedisLink.Pair p = link.pair();
-        if (p == null) {
-            metrics.brokerErrors.increment();
-            return new Published(local.deliverLocally(d, Route.LOCAL_FAST), 0, null);
-        }
-        // The same budget and in-flight bound as without history: a slow Redis costs a push at most the budget.
-        // A push that misses it is delivered here to plain connections only; resuming ones get it through the
-        // subscription if the script ran (their Sequencer puts it in order), and the answer has no offset.
-        if (!gate.tryEnter()) return new Published(local.deliverLocally(d, Route.UNCERTAIN), 0, null); // shed
-        long started = System.nanoTime();
-        CompletableFuture<RedisHistory.Pushed> script;
-        try {
-            script = history.push(p.pub.async(), d.userId, userChannel(d.userId), RedisPayload.push(origin, d).encodeOpen(), id);
-        } catch (RuntimeException e) {
-            gate.exit();
-            failed(p, "publish", e);
-            return new Published(local.deliverLocally(d, Route.UNCERTAIN), 0, null);
-        }
-        script.whenComplete((ok, error) -> {
-            gate.exit();
-            if (error != null && (budgetNanos == 0 || System.nanoTime() - started <= budgetNanos)) {
-                failed(p, "publish", error);
-            }
-        });
-        RedisHistory.Pushed pushed;
-        try {
-            pushed = budgetNanos == 0 && !script.isDone() ? null : script.get(budgetNanos, TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            gate.missedBudget();
-            metrics.brokerErrors.increment();
-            pushed = null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            failed(p, "publish", e);
-            pushed = null;
-        } catch (ExecutionException | RuntimeException e) {
-            pushed = null; // counted when it completed
-        }
-        if (pushed == null) return new Published(local.deliverLocally(d, Route.UNCERTAIN), 0, null);
-        if (pushed.duplicate()) return new Published(0, pushed.offset(), pushed.epoch());
-        int n = local.deliverLocally(d.at(pushed.offset(), pushed.epoch()), Route.LOCAL_FAST);
-        long others = pushed.receivers() - (selfCounted(d.userId) ? 1 : 0);
-        return new Published(n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others)), pushed.offset(), pushed.epoch());
+        return publisher.publish(local, d, id, userChannel(d.userId), p == null ? null : p.pub.async(),
+                e -> failed(p, "publish", e), this::selfCounted);
     }
 
-    /**
-     * Waits until this node's subscription to the user's channel is confirmed (from then on every push reaches the
-     * connection through it), then reads the history atomically: what was pushed up to that read is replayed,
-     * what comes after arrives through the subscription. Redis unreachable or slow: not recovered, no position.
-     */
+    /** Resumes a v1 connection: see {@link RedisPublisher#sync}. */
     @Override
     public void sync(String userId, Sequencer s, Since since) {
-        if (history == null) {
+        if (!publisher.history()) {
             Broker.super.sync(userId, s, since);
             return;
         }
-        if (link.pair() == null) { // Redis unreachable: no history to read, and no reason to make the client wait
-            metrics.brokerErrors.increment();
-            s.unsynced(since != null);
-            return;
-        }
-        long bound = slowTimeout.toMillis();
-        subscriptions.whenSubscribed(userId)
-                .orTimeout(bound, TimeUnit.MILLISECONDS)
-                .thenCompose(subscribed -> {
-                    RedisLink.Pair p = link.pair();
-                    if (p == null) throw new IllegalStateException("redis unreachable");
-                    long sinceOffset = since == null ? -1 : since.offset();
-                    return history.read(p.pub.async(), userId, sinceOffset).orTimeout(bound, TimeUnit.MILLISECONDS);
-                })
-                .whenComplete((snap, error) -> {
-                    if (error != null) {
-                        metrics.brokerErrors.increment();
-                        if (LOG.isLoggable(Level.FINE)) LOG.fine("wspush redis broker: resume of " + userId + " without history: " + RedisLink.reason(error));
-                        s.unsynced(since != null);
-                        return;
-                    }
-                    Boolean recovered = Recovery.recovered(since, snap.epoch(), snap.offset(), snap.after(),
-                            System.currentTimeMillis() - historyTtlMillis);
-                    s.synced(recovered, snap.epoch(), snap.offset(), Boolean.TRUE.equals(recovered) ? snap.after() : List.of());
-                });
+        publisher.sync(userId, s, since, () -> {
+            RedisLink.Pair p = link.pair();
+            return p == null ? null : p.pub.async();
+        }, () -> subscriptions.whenSubscribed(userId));
     }
 
     @Override

@@ -19,12 +19,15 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.resource.ClientResources;
 import io.wspush.config.Config;
+import io.wspush.connection.Sequencer;
 import io.wspush.metrics.PushMetrics;
 import io.wspush.protocol.Delivery;
+import io.wspush.protocol.RegistrationFrame.Since;
 
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,10 +54,13 @@ import java.util.logging.Logger;
  *   <li>A user's channel {@code wspush:u:{userId}} carries the user id as hash tag, so it (and any per-user key with
  *       the same tag) lives in one slot on one shard. A node {@code SSUBSCRIBE}s it on the slot's master while it
  *       holds the user ({@link RedisSubscriptions}, as in single mode); {@link #publish} {@code SPUBLISH}es to it
- *       through {@link #send}, which Lettuce routes to that master.</li>
+ *       through {@link #send}, which Lettuce routes to that master. With history the push runs {@link RedisHistory}'s
+ *       script there instead (keys and channel share the user's hash tag), and resuming connections are synced
+ *       from it; budget, in-flight bound and resume are {@link RedisPublisher}'s, shared with single mode.</li>
  *   <li>Operator disconnects go by classic {@code PUBLISH} on {@code wspush:control}, which Redis Cluster forwards
  *       over its bus to every node, where each wspush node has one classic subscription: rare messages, so the
- *       broadcast costs nothing that matters, while pushes never broadcast.</li>
+ *       broadcast costs nothing that matters, while pushes never broadcast. The revocation is stored on the user's
+ *       shard in the same script ({@link RedisRevocations}); a node loads them from every master.</li>
  *   <li>A master that dies: until its replica is promoted, pushes to its users are local only (they fail fast) and
  *       {@link #problem()} names the shard. While a shard is down the topology is refreshed every second; when the
  *       slot owners change (failover, resharding) every user this node holds is subscribed again, which Lettuce
@@ -108,6 +114,7 @@ public final class RedisClusterBroker implements Broker {
     private final long timeoutNanos;
     private final Duration slowTimeout;
     private final Duration revocationTtl;
+    private final long budgetMillis;
     private final PushMetrics metrics;
     private final String origin;
     private final ScheduledThreadPoolExecutor thread;
@@ -115,6 +122,14 @@ public final class RedisClusterBroker implements Broker {
     private final AtomicBoolean malformedLogged = new AtomicBoolean();
     private final AtomicBoolean errorLogged = new AtomicBoolean();
     private final CompletableFuture<Void> firstAttempt = new CompletableFuture<>();
+
+    private final PublishGate gate;
+    private final RedisPublisher publisher;
+    private final boolean history;
+    private final RedisRevocations stored;
+    /** Whether the stored revocations were loaded since this node connected (false: not yet). */
+    private volatile boolean revocationsLoaded;
+    private final CompletableFuture<Void> firstLoad = new CompletableFuture<>();
 
     private LocalNode local;
     private RedisSubscriptions subscriptions;
@@ -142,6 +157,7 @@ public final class RedisClusterBroker implements Broker {
     private boolean flushing;
     private String topology = "";
     private boolean downLogged;
+    private boolean loading;
 
     public RedisClusterBroker(Config config, PushMetrics metrics, ThreadFactory threads) {
         this.seeds = seeds(config.redisUri());
@@ -151,12 +167,20 @@ public final class RedisClusterBroker implements Broker {
         this.where = seeds.stream().map(u -> u.getHost() + ":" + u.getPort()).reduce((a, b) -> a + "," + b).orElse("");
         this.timeoutNanos = timeout.toNanos();
         this.revocationTtl = config.revocationTtl();
+        this.budgetMillis = config.redisPublishBudget().toMillis();
         this.metrics = metrics;
         byte[] suffix = new byte[4];
         new SecureRandom().nextBytes(suffix);
         this.origin = config.nodeId() + "#" + HexFormat.of().formatHex(suffix);
         this.thread = new ScheduledThreadPoolExecutor(1, threads);
         thread.setRemoveOnCancelPolicy(true);
+        this.stored = new RedisRevocations(CONTROL_CHANNEL, config.revocationTtl());
+        this.gate = new PublishGate(config.redisPublishMaxInflight(), config.redisPublishBudget(), metrics);
+        this.history = config.history();
+        // History lives on the user's shard: the script's keys and channel share the user's hash tag.
+        this.publisher = new RedisPublisher(gate, history
+                ? new RedisHistory(config.historySize(), config.historyTtl().toMillis(), true) : null,
+                metrics, config.redisPublishBudget(), slowTimeout, config.historyTtl().toMillis(), origin);
         metrics.gauge("wspush.broker.shards", "Redis Cluster masters owning slots, as last seen", () -> shards);
         metrics.gauge("wspush.broker.shards.down", "Redis Cluster shards this node cannot reach", () -> shardsDown);
     }
@@ -183,6 +207,16 @@ public final class RedisClusterBroker implements Broker {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {
             // logged by the attempt; it keeps trying
+        }
+        if (cluster != null) {
+            // As in single mode: a healthy deployment starts knowing every stored revocation.
+            try {
+                firstLoad.get(4 * slowTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                // reported by problem() until a load succeeds
+            }
         }
     }
 
@@ -259,7 +293,61 @@ public final class RedisClusterBroker implements Broker {
         LOG.info("wspush redis cluster: connected via " + where + " (" + shards + " shards); this node publishes as "
                 + origin);
         subscriptions.connected(commands(c));
+        loadRevocations(c);
         firstAttempt.complete(null);
+    }
+
+    /**
+     * SCAN on each master that owns slots, MGET through the cluster connection (split by slot). Not Lettuce's own
+     * cluster SCAN: after a failover it failed for good in RedisClusterIT (it seems to visit the dead master too).
+     */
+    private CompletableFuture<Map<String, Long>> loadEveryMaster(Cluster c) {
+        List<CompletableFuture<Map<String, Long>>> each = new ArrayList<>();
+        for (RedisClusterNode n : masters(client.getPartitions())) {
+            try {
+                each.add(c.pub.getConnectionAsync(n.getUri().getHost(), n.getUri().getPort())
+                        .thenCompose(node -> stored.load(node.async(), c.pub.async())));
+            } catch (RuntimeException e) {
+                each.add(CompletableFuture.failedFuture(e));
+            }
+        }
+        return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenApply(done -> {
+            Map<String, Long> found = new HashMap<>();
+            for (CompletableFuture<Map<String, Long>> f : each) found.putAll(f.join());
+            return found;
+        });
+    }
+
+    /**
+     * Loads every stored revocation from every master (broker thread; see RedisBroker.loadRevocations): at link-up,
+     * again while the last load failed, and after the slot owners changed (a control message published while this
+     * node's control subscription was moving to another cluster node is still found in the store).
+     */
+    private void loadRevocations(Cluster c) {
+        if (loading) return;
+        loading = true;
+        loadEveryMaster(c).orTimeout(4 * slowTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .whenCompleteAsync((found, error) -> {
+                    loading = false;
+                    if (cluster != c) return;
+                    if (error != null) {
+                        metrics.brokerErrors.increment();
+                        if (LOG.isLoggable(Level.FINE)) {
+                            LOG.fine("wspush redis cluster: loading revocations failed, retrying: " + RedisLink.reason(error));
+                        }
+                        return;
+                    }
+                    long cutoff = System.currentTimeMillis() - revocationTtl.toMillis();
+                    for (Map.Entry<String, Long> e : found.entrySet()) {
+                        if (e.getValue() >= cutoff) local.applyStoredRevocation(e.getKey(), e.getValue());
+                    }
+                    revocationsLoaded = true;
+                    if (firstLoad.complete(null)) {
+                        LOG.info("wspush redis cluster: " + found.size() + " stored revocations loaded");
+                    } else if (LOG.isLoggable(Level.FINE)) {
+                        LOG.fine("wspush redis cluster: " + found.size() + " stored revocations loaded again");
+                    }
+                }, thread);
     }
 
     private void attemptFailed(Throwable error) {
@@ -355,11 +443,15 @@ public final class RedisClusterBroker implements Broker {
                         + "again (" + subscriptions.describe() + ")");
                 // Routed by slot to the new owners, once their connections are open.
                 warm(c).thenRunAsync(() -> {
-                    if (cluster == c) subscriptions.connected(commands(c));
+                    if (cluster != c) return;
+                    subscriptions.connected(commands(c));
+                    loadRevocations(c);
                 }, thread);
             }
             subscriptions.retryFailed();
             flush(c);
+            gate.tick();
+            if (!revocationsLoaded) loadRevocations(c); // the last load failed: again, one at a time
             if (ticks % CHECK_EVERY_TICKS == 0) check(c);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "wspush redis cluster: timer failed", e);
@@ -445,8 +537,8 @@ public final class RedisClusterBroker implements Broker {
 
     /**
      * How one push reaches its user's shard: {@code SPUBLISH} on the user's channel, routed by its slot; completes
-     * with the number of subscribers (nodes) it reached. The one place to replace with a per-push script (e.g.
-     * history: append to {@code wspush:h:{userId}} and SPUBLISH in one EVALSHA, keys with the same hash tag).
+     * with the number of subscribers (nodes) it reached. With history the push goes through {@link RedisHistory}'s
+     * script instead, which SPUBLISHes from the user's shard.
      */
     static RedisFuture<Long> send(RedisClusterAsyncCommands<String, String> redis, Delivery d, String channel,
                                   String payload) {
@@ -455,24 +547,35 @@ public final class RedisClusterBroker implements Broker {
 
     @Override
     public int publish(Delivery d) {
-        int n = local.deliverLocally(d);
         Cluster c = cluster;
-        if (c == null) {
-            metrics.brokerErrors.increment();
-            return n;
+        return publisher.publish(local, d, c == null ? null : c.pub.async(),
+                redis -> send(redis, d, RedisBroker.userChannel(d.userId), RedisPayload.push(origin, d).encode()),
+                e -> failed("publish", e), this::selfCounted);
+    }
+
+    /** With history: the script on the user's shard keeps the push and SPUBLISHes it (see {@link RedisPublisher}). */
+    @Override
+    public Published publish(Delivery d, String id) {
+        if (!history) return new Published(publish(d), 0, null);
+        Cluster c = cluster;
+        return publisher.publish(local, d, id, RedisBroker.userChannel(d.userId), c == null ? null : c.pub.async(),
+                e -> failed("publish", e), this::selfCounted);
+    }
+
+    /**
+     * Resumes a v1 connection as in single mode: once this node's sharded subscription to the user's channel is
+     * confirmed by the shard's master, the history is read there in one script.
+     */
+    @Override
+    public void sync(String userId, Sequencer s, Since since) {
+        if (!history) {
+            Broker.super.sync(userId, s, since);
+            return;
         }
-        try {
-            RedisFuture<Long> receivers = send(c.pub.async(), d, RedisBroker.userChannel(d.userId),
-                    RedisPayload.push(origin, d).encode());
-            long others = receivers.get(timeoutNanos, TimeUnit.NANOSECONDS) - (selfCounted(d.userId) ? 1 : 0);
-            return n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            failed("publish", e);
-        } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            failed("publish", e);
-        }
-        return n;
+        publisher.sync(userId, s, since, () -> {
+            Cluster c = cluster;
+            return c == null ? null : c.pub.async();
+        }, () -> subscriptions.whenSubscribed(userId));
     }
 
     /**
@@ -521,7 +624,8 @@ public final class RedisClusterBroker implements Broker {
                     ? CompletableFuture.completedFuture(Map.of())
                     : c.pub.getConnectionAsync(owner.getUri().getHost(), owner.getUri().getPort())
                     .thenCompose(conn -> conn.async().pubsubShardNumsub(channel).toCompletableFuture());
-            sent = c.pub.async().publish(CONTROL_CHANNEL, payload).toCompletableFuture();
+            // Stored on the user's shard and published to every node, in one script (see RedisRevocations).
+            sent = stored.write(c.pub.async(), userId, revokedAtEpochMillis, payload).toCompletableFuture();
             sent.whenComplete((ok, error) -> {
                 if (error != null) hold(payload, revokedAtEpochMillis);
             });
@@ -547,8 +651,9 @@ public final class RedisClusterBroker implements Broker {
     private void failed(String what, Throwable e) {
         metrics.brokerErrors.increment();
         if (errorLogged.compareAndSet(false, true)) {
-            LOG.warning("wspush redis cluster: " + what + " failed or took over "
-                    + Duration.ofNanos(timeoutNanos).toMillis() + " ms (" + RedisLink.reason(e) + "); answering with "
+            // A publish waits at most the budget, then completes (or fails) in the background.
+            long waitedMs = "publish".equals(what) ? budgetMillis : Duration.ofNanos(timeoutNanos).toMillis();
+            LOG.warning("wspush redis cluster: " + what + " failed or took over " + waitedMs + " ms (" + RedisLink.reason(e) + "); answering with "
                     + "the local count. Further failures are counted in wspush_broker_errors_total, not logged.");
         }
     }
@@ -570,7 +675,14 @@ public final class RedisClusterBroker implements Broker {
         if (h == null) return;
         String[] sending = h;
         flushing = true;
-        c.pub.async().publish(CONTROL_CHANNEL, sending[0]).toCompletableFuture().whenCompleteAsync((v, error) -> {
+        CompletableFuture<Long> sent;
+        try {
+            RedisPayload d = RedisPayload.decode(sending[0]);
+            sent = stored.write(c.pub.async(), d.userId(), d.at(), sending[0]).toCompletableFuture();
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        sent.whenCompleteAsync((v, error) -> {
             flushing = false;
             if (error != null) {
                 held.addFirst(sending);
@@ -650,10 +762,14 @@ public final class RedisClusterBroker implements Broker {
                 }
                 return;
             }
-            if (origin.equals(p.origin())) return; // already delivered locally by publish/disconnect
+            boolean own = origin.equals(p.origin());
+            // Already delivered locally by publish/disconnect; with history, resuming connections take it again.
+            if (own && (!history || p.kind() != RedisPayload.Kind.PUSH || p.offset() == 0)) return;
             try {
                 if (p.kind() == RedisPayload.Kind.PUSH) {
-                    if (sharded && channel.equals(RedisBroker.userChannel(p.userId()))) local.deliverLocally(p.delivery());
+                    if (sharded && channel.equals(RedisBroker.userChannel(p.userId()))) {
+                        local.deliverLocally(p.delivery(), own ? Route.ECHO : Route.REMOTE);
+                    }
                 } else if (p.kind() == RedisPayload.Kind.BROADCAST) {
                     if (!sharded && CONTROL_CHANNEL.equals(channel)) local.broadcastLocally(p.delivery());
                 } else if (!sharded && CONTROL_CHANNEL.equals(channel)) {
@@ -669,7 +785,12 @@ public final class RedisClusterBroker implements Broker {
 
     @Override
     public String problem() {
-        return problem;
+        String down = problem;
+        if (down != null) return down;
+        if (!revocationsLoaded) {
+            return "redis cluster: revocations not loaded yet; tokens are checked against this node's known revocations only";
+        }
+        return gate.problem();
     }
 
     @Override

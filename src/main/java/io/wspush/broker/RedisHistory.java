@@ -32,7 +32,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class RedisHistory {
 
-    /** A push's place: {@code receivers} is PUBLISH's count, -1 for a retried id (not published again). */
+    /** A push's place: {@code receivers} is (S)PUBLISH's count, -1 for a retried id (not published again). */
     record Pushed(long offset, String epoch, long receivers) {
         boolean duplicate() {
             return receivers < 0;
@@ -79,12 +79,26 @@ final class RedisHistory {
             return {epoch, offset, redis.call('XRANGE', KEYS[1], '(' .. since .. '-0', '+')}
             """;
 
-    private final Script push = new Script(PUSH_SCRIPT);
+    /**
+     * The push script for Redis Cluster: the same, publishing with SPUBLISH (sharded pub/sub) on the user's channel,
+     * which has the keys' hash tag, so one slot.
+     */
+    static final String SHARDED_PUSH_SCRIPT = PUSH_SCRIPT.replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',");
+
+    private final Script push;
     private final Script read = new Script(READ_SCRIPT);
     private final String size;
     private final String ttlMillis;
 
+    /** For a standalone Redis: the push script PUBLISHes. */
     RedisHistory(int size, long ttlMillis) {
+        this(size, ttlMillis, false);
+    }
+
+    /** @param sharded true for Redis Cluster: the push script SPUBLISHes */
+    RedisHistory(int size, long ttlMillis, boolean sharded) {
+        if (sharded && SHARDED_PUSH_SCRIPT.equals(PUSH_SCRIPT)) throw new IllegalStateException("no PUBLISH in the script");
+        this.push = new Script(sharded ? SHARDED_PUSH_SCRIPT : PUSH_SCRIPT);
         this.size = Integer.toString(size);
         this.ttlMillis = Long.toString(ttlMillis);
     }

@@ -6,7 +6,7 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -19,7 +19,8 @@ import java.util.function.ObjLongConsumer;
  * One key per user, {@code wspush:rev:{userId}}, holds the revoked-up-to epoch millisecond and expires
  * {@code wspush.revocation.ttl} after it. Writing moves the time forward only (a late or replayed write never
  * shortens a revocation), and publishes the disconnect on the control channel in the same script, so a
- * revocation that reached the other nodes is also stored.
+ * revocation that reached the other nodes is also stored. On Redis Cluster the key's hash tag puts it on the user's
+ * shard, where the script runs; its classic PUBLISH reaches every cluster node; loading scans every master.
  */
 final class RedisRevocations {
 
@@ -54,23 +55,33 @@ final class RedisRevocations {
     }
 
     /** Stores the revocation and publishes the disconnect payload; completes with the control channel's receivers. */
-    RedisFuture<Long> write(RedisAsyncCommands<String, String> redis, String userId, long upToMillis, String payload) {
+    RedisFuture<Long> write(RedisClusterAsyncCommands<String, String> redis, String userId, long upToMillis, String payload) {
         return redis.<Long>eval(WRITE, ScriptOutputType.INTEGER, new String[] {key(userId)},
                 Long.toString(upToMillis), Long.toString(upToMillis + ttl.toMillis()), controlChannel, payload);
     }
 
     /** Reads every stored revocation (SCAN, then MGET per batch): userId to revoked-up-to epoch millis. */
-    CompletableFuture<Map<String, Long>> load(RedisAsyncCommands<String, String> redis) {
-        Map<String, Long> found = new HashMap<>();
-        return scan(redis, ScanCursor.INITIAL, found::put).thenApply(done -> found);
+    CompletableFuture<Map<String, Long>> load(RedisClusterAsyncCommands<String, String> redis) {
+        return load(redis, redis);
     }
 
-    private CompletableFuture<Void> scan(RedisAsyncCommands<String, String> redis, ScanCursor cursor,
+    /**
+     * As {@link #load(RedisClusterAsyncCommands)} with SCAN on {@code scanned} (on a cluster: one master's node
+     * connection) and MGET through {@code reader} (on a cluster: the cluster connection, which splits it by slot).
+     */
+    CompletableFuture<Map<String, Long>> load(RedisClusterAsyncCommands<String, String> scanned,
+                                              RedisClusterAsyncCommands<String, String> reader) {
+        Map<String, Long> found = new HashMap<>();
+        return scan(scanned, reader, ScanCursor.INITIAL, found::put).thenApply(done -> found);
+    }
+
+    private CompletableFuture<Void> scan(RedisClusterAsyncCommands<String, String> redis,
+                                         RedisClusterAsyncCommands<String, String> reader, ScanCursor cursor,
                                          ObjLongConsumer<String> each) {
         ScanArgs args = ScanArgs.Builder.matches(KEY_PREFIX + "*").limit(SCAN_BATCH);
         return redis.scan(cursor, args).toCompletableFuture().thenCompose((KeyScanCursor<String> page) -> {
             CompletableFuture<Void> values = page.getKeys().isEmpty() ? CompletableFuture.completedFuture(null)
-                    : redis.mget(page.getKeys().toArray(String[]::new)).toCompletableFuture().thenAccept(kvs -> {
+                    : reader.mget(page.getKeys().toArray(String[]::new)).toCompletableFuture().thenAccept(kvs -> {
                         for (KeyValue<String, String> kv : kvs) {
                             String user = userOf(kv.getKey());
                             if (user == null || !kv.hasValue()) continue; // expired meanwhile
@@ -81,7 +92,7 @@ final class RedisRevocations {
                             }
                         }
                     });
-            return page.isFinished() ? values : values.thenCompose(v -> scan(redis, page, each));
+            return page.isFinished() ? values : values.thenCompose(v -> scan(redis, reader, page, each));
         });
     }
 }
