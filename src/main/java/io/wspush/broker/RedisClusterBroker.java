@@ -800,23 +800,7 @@ public final class RedisClusterBroker implements Broker {
         cluster = null;
         problem = "closed";
         thread.shutdownNow();
-        long waitMs = slowTimeout.toMillis();
-        if (client != null) {
-            try {
-                client.shutdownAsync(0, waitMs, TimeUnit.MILLISECONDS).get(waitMs + 1000, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
-                LOG.fine("wspush redis cluster: client shutdown: " + RedisLink.reason(e));
-            }
-        }
-        if (resources != null) {
-            try {
-                resources.shutdown(0, waitMs, TimeUnit.MILLISECONDS).await(waitMs + 1000, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        RedisLink.shutdown(client, resources, slowTimeout);
         if (!held.isEmpty()) {
             LOG.warning("wspush redis cluster: closing with " + held.size() + " operator disconnects that never "
                     + "reached Redis");

@@ -1,5 +1,6 @@
 package io.wspush.broker;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.MaintNotificationsConfig;
 import io.lettuce.core.RedisChannelHandler;
@@ -342,6 +343,30 @@ final class RedisLink implements AutoCloseable {
                 }, thread);
     }
 
+    /**
+     * Shuts a Lettuce client and its resources down, each within {@code wait} (plus a second): used by both Redis
+     * brokers' close. Either may be null (never created).
+     */
+    static void shutdown(AbstractRedisClient client, ClientResources resources, Duration wait) {
+        long waitMs = wait.toMillis();
+        if (client != null) {
+            try {
+                client.shutdownAsync(0, waitMs, TimeUnit.MILLISECONDS).get(waitMs + 1000, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+                LOG.fine("wspush redis: client shutdown: " + reason(e));
+            }
+        }
+        if (resources != null) {
+            try {
+                resources.shutdown(0, waitMs, TimeUnit.MILLISECONDS).await(waitMs + 1000, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     /** A short, secret-free reason for logs and /health. */
     static String reason(Throwable e) {
         if (e == null) return "unknown";
@@ -364,24 +389,8 @@ final class RedisLink implements AutoCloseable {
         pair = null;
         problem = "closed";
         thread.shutdownNow();
-        long waitMs = slowTimeout.toMillis();
-        if (client != null) {
-            try {
-                // Closes every connection, including the pair and any attempt still connecting.
-                client.shutdownAsync(0, waitMs, TimeUnit.MILLISECONDS).get(waitMs + 1000, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException e) {
-                LOG.fine("wspush redis: client shutdown: " + reason(e));
-            }
-        }
-        if (resources != null) {
-            try {
-                resources.shutdown(0, waitMs, TimeUnit.MILLISECONDS).await(waitMs + 1000, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        // Closes every connection, including the pair and any attempt still connecting.
+        shutdown(client, resources, slowTimeout);
         try {
             thread.awaitTermination(1, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
