@@ -241,43 +241,11 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
      */
     @Override
     public int broadcast(Delivery d) {
-        int n = local.broadcastLocally(d);
         RedisLink.Pair p = link.pair();
-        if (p == null) {
-            metrics.brokerErrors.increment();
-            return n;
-        }
-        if (!gate.tryEnter()) return n;
-        long started = System.nanoTime();
-        RedisFuture<Long> receivers;
-        try {
-            receivers = p.pub.async().publish(CONTROL_CHANNEL, RedisPayload.broadcast(origin, d).encode());
-        } catch (RuntimeException e) {
-            gate.exit();
-            failed(p, "publish", e);
-            return n;
-        }
-        receivers.whenComplete((ok, error) -> {
-            gate.exit();
-            if (error != null && (budgetNanos == 0 || System.nanoTime() - started <= budgetNanos)) {
-                failed(p, "publish", error);
-            }
-        });
-        if (budgetNanos == 0 && !receivers.isDone()) return n;
-        try {
-            // This node is subscribed to the control channel whenever the link is up.
-            long others = receivers.get(budgetNanos, TimeUnit.NANOSECONDS) - 1;
-            return n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others));
-        } catch (TimeoutException e) {
-            gate.missedBudget();
-            metrics.brokerErrors.increment();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            failed(p, "publish", e);
-        } catch (ExecutionException | RuntimeException e) {
-            // counted when it completed
-        }
-        return n;
+        // This node is subscribed to the control channel whenever the link is up: Redis's count includes it.
+        return publisher.crossNodes(local.broadcastLocally(d), p == null ? null : p.pub.async(),
+                redis -> redis.publish(CONTROL_CHANNEL, RedisPayload.broadcast(origin, d).encode()),
+                e -> failed(p, "publish", e), () -> true);
     }
 
     /** With history: see {@link RedisPublisher}. */

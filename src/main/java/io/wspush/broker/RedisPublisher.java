@@ -13,6 +13,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -60,7 +61,17 @@ final class RedisPublisher {
     int publish(Broker.LocalNode local, Delivery d, RedisClusterAsyncCommands<String, String> redis,
                 Function<RedisClusterAsyncCommands<String, String>, CompletionStage<Long>> send,
                 Consumer<Throwable> failed, Predicate<String> selfCounted) {
-        int n = local.deliverLocally(d);
+        return crossNodes(local.deliverLocally(d), redis, send, failed, () -> selfCounted.test(d.userId));
+    }
+
+    /**
+     * The Redis half of a publish whose local delivery already reached {@code n} connections: sends within the
+     * in-flight gate and waits at most the budget for the receiver count. {@code delivered} = {@code n} plus the
+     * other nodes reached ({@code selfCounted}: whether Redis's count includes this node).
+     */
+    int crossNodes(int n, RedisClusterAsyncCommands<String, String> redis,
+                   Function<RedisClusterAsyncCommands<String, String>, CompletionStage<Long>> send,
+                   Consumer<Throwable> failed, BooleanSupplier selfCounted) {
         if (redis == null) {
             metrics.brokerErrors.increment();
             return n;
@@ -82,7 +93,7 @@ final class RedisPublisher {
         });
         if (budgetNanos == 0 && !receivers.isDone()) return n; // configured never to wait
         try {
-            long others = receivers.get(budgetNanos, TimeUnit.NANOSECONDS) - (selfCounted.test(d.userId) ? 1 : 0);
+            long others = receivers.get(budgetNanos, TimeUnit.NANOSECONDS) - (selfCounted.getAsBoolean() ? 1 : 0);
             return n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others));
         } catch (TimeoutException e) {
             // Counted, not logged: a brown-out is logged once by the gate, a lost link by the link.

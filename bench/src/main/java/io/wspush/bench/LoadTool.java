@@ -673,27 +673,14 @@ public final class LoadTool {
         String why;
         try {
             HttpResponse<String> res = pushClient.send(req, HttpResponse.BodyHandlers.ofString());
-            if (res.statusCode() == 200 && res.body().contains("\"error\"")) {
-                why = "item refused in a 200 batch answer";
-            } else if (res.statusCode() == 200) {
-                String d = jsonField(res.body(), "delivered");
-                try {
-                    return d == null ? 0 : Long.parseLong(d);
-                } catch (NumberFormatException e) {
-                    why = "unparsable 200 body";
-                }
-            } else {
-                String code = jsonField(res.body(), "error");
-                why = "http " + res.statusCode() + (code == null ? "" : " " + code);
-            }
+            return answer(res.statusCode(), res.body(), failures);
         } catch (IOException e) {
             why = e.getClass().getSimpleName();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             why = "interrupted";
         }
-        if (failures != null) failures.computeIfAbsent(why, k -> new LongAdder()).increment();
-        return -1;
+        return failed(why, failures);
     }
 
     private long postRaw(String body, Map<String, LongAdder> failures) {
@@ -705,22 +692,33 @@ public final class LoadTool {
         String why;
         try {
             RawHttp.Response res = c.post(body);
-            if (res.status() == 200 && res.body().contains("\"error\"")) {
-                why = "item refused in a 200 batch answer";
-            } else if (res.status() == 200) {
-                String d = jsonField(res.body(), "delivered");
-                try {
-                    return d == null ? 0 : Long.parseLong(d);
-                } catch (NumberFormatException e) {
-                    why = "unparsable 200 body";
-                }
-            } else {
-                String code = jsonField(res.body(), "error");
-                why = "http " + res.status() + (code == null ? "" : " " + code);
-            }
+            return answer(res.status(), res.body(), failures);
         } catch (IOException | RuntimeException e) {
             why = e.getClass().getSimpleName();
         }
+        return failed(why, failures);
+    }
+
+    /** A push answer's {@code delivered} count, or -1 with the reason counted (both HTTP clients). */
+    private static long answer(int status, String body, Map<String, LongAdder> failures) {
+        String why;
+        if (status == 200 && body.contains("\"error\"")) {
+            why = "item refused in a 200 batch answer";
+        } else if (status == 200) {
+            String d = jsonField(body, "delivered");
+            try {
+                return d == null ? 0 : Long.parseLong(d);
+            } catch (NumberFormatException e) {
+                why = "unparsable 200 body";
+            }
+        } else {
+            String code = jsonField(body, "error");
+            why = "http " + status + (code == null ? "" : " " + code);
+        }
+        return failed(why, failures);
+    }
+
+    private static long failed(String why, Map<String, LongAdder> failures) {
         if (failures != null) failures.computeIfAbsent(why, k -> new LongAdder()).increment();
         return -1;
     }
