@@ -3,6 +3,7 @@ package io.wspush;
 import io.wspush.admin.AdminResource;
 import io.wspush.admin.HealthResource;
 import io.wspush.admin.MetricsResource;
+import io.wspush.presence.PresenceResource;
 import io.wspush.push.PushResource;
 import io.wspush.rest.ErrorMapper;
 import io.wspush.web.DemoResource;
@@ -19,6 +20,6 @@ public class RestApplication extends Application {
     @Override
     public Set<Class<?>> getClasses() {
         return Set.of(PushResource.class, AdminResource.class, HealthResource.class, MetricsResource.class,
-                DemoResource.class, ErrorMapper.class);
+                DemoResource.class, ErrorMapper.class, PresenceResource.class);
     }
 }

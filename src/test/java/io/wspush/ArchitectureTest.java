@@ -35,7 +35,7 @@ class ArchitectureTest {
             List.of("registry", "broker"),                  // who is connected here; how pushes reach other nodes
             List.of("node"),                                // lifecycle, publish, the socket side
             List.of("rest"),                                // JAX-RS plumbing shared by the resources
-            List.of("endpoint", "push", "admin", "web"),    // the faces: /ws, /push, /admin /health /metrics, filters
+            List.of("endpoint", "push", "presence", "admin", "web"), // the faces: /ws, /push, /presence, /admin /health /metrics, filters
             List.of(""));                                   // the JAX-RS application
 
     static final Map<String, Integer> RANK = IntStream.range(0, LAYERS.size()).boxed()

@@ -4,15 +4,16 @@ import io.wspush.config.Config;
 
 /**
  * The bearer keys of the HTTP side, each with its previous value during a rotation: pushers ({@code POST /push}),
- * operators ({@code /admin}) and scrapers ({@code /metrics}).
+ * operators ({@code /admin}), scrapers ({@code /metrics}) and presence readers ({@code /presence}).
  */
-public record Keys(KeyCheck push, KeyCheck admin, KeyCheck metrics) {
+public record Keys(KeyCheck push, KeyCheck admin, KeyCheck metrics, KeyCheck presence) {
 
     public static Keys from(Config config) {
         return new Keys(
                 new KeyCheck(config.pushKey(), config.previousPushKey()),
                 new KeyCheck(config.adminKey(), config.previousAdminKey()),
                 new KeyCheck(config.metricsKey(), config.metricsKey().equals(config.adminKey())
-                        ? config.previousAdminKey() : null));
+                        ? config.previousAdminKey() : null),
+                new KeyCheck(config.presenceKey(), config.previousPresenceKey()));
     }
 }

@@ -458,6 +458,12 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         }
     }
 
+    /** The publishing connection's commands, null while Redis is unreachable (for {@link RedisPresence}). */
+    io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<String, String> commands() {
+        RedisLink.Pair p = link.pair();
+        return p == null ? null : p.pub.async();
+    }
+
     // ---- Broker ----
 
     @Override

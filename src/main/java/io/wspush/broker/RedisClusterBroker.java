@@ -783,6 +783,12 @@ public final class RedisClusterBroker implements Broker {
 
     // ---- Broker ----
 
+    /** The cluster connection's commands (routed by slot), null while not connected (for {@link RedisPresence}). */
+    RedisClusterAsyncCommands<String, String> commands() {
+        Cluster c = cluster;
+        return c == null ? null : c.pub.async();
+    }
+
     @Override
     public String problem() {
         String down = problem;

@@ -50,7 +50,12 @@ public record Config(
         /** Whether a client's offer of permessage-deflate is accepted (browsers always offer it). */
         boolean wsPermessageDeflate,
         /** Most users (multicast) or items (array) one {@code POST /push} may name. */
-        int pushMaxItems) {
+        int pushMaxItems,
+        /** The key of {@code /presence}: its own, else the push key. */
+        String presenceKey,
+        String previousPresenceKey,
+        /** How long a node's presence counts without a heartbeat (Redis brokers): a crashed node's staleness bound. */
+        Duration presenceTtl) {
 
     public static final String DEMO_PUSH_KEY = "demo";
 
@@ -64,7 +69,8 @@ public record Config(
 
     /** The settings demo mode replaces with its own values: setting one of them beside wspush.demo is an error. */
     static final List<String> SECRET_SETTINGS = List.of("token.secret", "token.secret.previous", "push.key",
-            "push.key.previous", "admin.key", "admin.key.previous", "metrics.key");
+            "push.key.previous", "admin.key", "admin.key.previous", "metrics.key", "presence.key",
+            "presence.key.previous");
 
     public static Config from(Settings s) {
         // Demo mode is asked for, never inferred: a deployment whose settings went missing must not start open.
@@ -111,6 +117,12 @@ public record Config(
                     + "(the admin key follows the push key, and its previous value wspush.push.key.previous)");
         }
         String ownMetricsKey = key(s, "metrics.key");
+        String ownPresenceKey = key(s, "presence.key");
+        String ownPreviousPresenceKey = key(s, "presence.key.previous");
+        if (ownPresenceKey == null && ownPreviousPresenceKey != null) {
+            throw new IllegalStateException("wspush.presence.key.previous is set but wspush.presence.key is not "
+                    + "(the presence key follows the push key, and its previous value wspush.push.key.previous)");
+        }
         String adminKey = ownAdminKey == null ? pushKey : ownAdminKey;
         String previousAdminKey = ownAdminKey == null ? previousPushKey : ownPreviousAdminKey;
         String metricsKey = ownMetricsKey == null ? adminKey : ownMetricsKey;
@@ -173,7 +185,10 @@ public record Config(
                 s.seconds("history.ttl", 300, 1, 7 * 86_400.0),
                 s.number("history.max-bytes", 256L * 1024 * 1024, 1024, 1L << 40),
                 s.flag("ws.permessage-deflate", false),
-                s.integer("push.max-items", 1000, 1, 1_000_000));
+                s.integer("push.max-items", 1000, 1, 1_000_000),
+                ownPresenceKey == null ? pushKey : ownPresenceKey,
+                ownPresenceKey == null ? previousPushKey : ownPreviousPresenceKey,
+                s.seconds("presence.ttl", 15, 0.3, 3600));
     }
 
     /** A bearer key setting, or null when unset; refused when shorter than {@link #MIN_KEY_LENGTH}. */
@@ -198,6 +213,6 @@ public record Config(
                 + maxConnectionsPerUser + ", queueMaxMessages=" + queueMaxMessages + ", queueMaxBytes=" + queueMaxBytes
                 + ", allowedOrigins=" + allowedOrigins + ", historySize=" + historySize + ", historyTtl=" + historyTtl
                 + ", historyMaxBytes=" + historyMaxBytes + ", wsPermessageDeflate=" + wsPermessageDeflate
-                + ", pushMaxItems=" + pushMaxItems + "]";
+                + ", pushMaxItems=" + pushMaxItems + ", presenceTtl=" + presenceTtl + "]";
     }
 }

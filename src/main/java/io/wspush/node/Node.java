@@ -5,6 +5,7 @@ import io.wspush.auth.Revocations;
 import io.wspush.auth.TokenVerifier;
 import io.wspush.broker.Broker;
 import io.wspush.broker.Brokers;
+import io.wspush.broker.Presence;
 import io.wspush.config.Config;
 import io.wspush.connection.Connection;
 import io.wspush.connection.ConnectionWriter;
@@ -53,6 +54,7 @@ public class Node implements Broker.LocalNode {
     private TokenVerifier tokens;
     private Revocations revocations;
     private Broker broker;
+    private Presence presence;
     private PushMetrics metrics;
     private SocketEvents sockets;
     private ScheduledThreadPoolExecutor timer;
@@ -98,6 +100,17 @@ public class Node implements Broker.LocalNode {
         this.broker = Brokers.create(config, metrics, Threads.named("wspush-redis"));
         this.sockets = new SocketEvents(this, config, registry, tokens, metrics, closer, limits);
         broker.start(this);
+        this.presence = Presence.create(config, broker, new Presence.Local() {
+            @Override
+            public int connections(String userId) {
+                return registry.connections(userId).length;
+            }
+
+            @Override
+            public Iterable<String> users() {
+                return registry.users();
+            }
+        }, metrics, Threads.named("wspush-presence"));
         this.timer = new ScheduledThreadPoolExecutor(1, Threads.named("wspush-timer"));
         timer.setRemoveOnCancelPolicy(true);
         long tickMillis = Math.max(20, Math.min(1000, Math.min(config.registerTimeout().toMillis(),
@@ -134,6 +147,7 @@ public class Node implements Broker.LocalNode {
             LOG.warning("wspush node stopping: gave up on " + abandoned + " closes after wspush.shutdown.grace ("
                     + config.shutdownGrace().toMillis() + " ms); those clients get no 1001");
         }
+        presence.close();
         broker.close();
         metrics.close();
         state = State.STOPPED;
@@ -265,6 +279,23 @@ public class Node implements Broker.LocalNode {
 
     void userLeft(String userId) {
         if (broker != null) broker.userLeft(userId);
+    }
+
+    /** A registered connection of the user was added or removed here (each one, not only the first and last). */
+    void presenceChanged(String userId) {
+        Presence p = presence;
+        if (p != null) p.changed(userId);
+    }
+
+    /**
+     * Registered connections per user on every node, in the order asked.
+     *
+     * @throws Presence.Unavailable when the shared counts cannot be read now
+     * @throws IllegalStateException while not running
+     */
+    public int[] presence(java.util.List<String> userIds) throws Presence.Unavailable {
+        requireRunning();
+        return presence.connections(userIds);
     }
 
     // ---- Broker.LocalNode ----

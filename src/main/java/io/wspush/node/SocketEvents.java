@@ -139,6 +139,7 @@ public final class SocketEvents implements Connection.Owner {
         }
         c.registered(id.userId(), frame.event());
         SessionRegistry.Added added = registry.register(c, config.maxConnectionsPerUser());
+        if (added != SessionRegistry.Added.USER_LIMIT) node.presenceChanged(id.userId());
         if (added == SessionRegistry.Added.USER_LIMIT) {
             refuse(c, Disconnect.USER_LIMIT);
             return;
@@ -151,6 +152,7 @@ public final class SocketEvents implements Connection.Owner {
         if (c.isClosed()) {
             // Closed while registering: undo, so the registry never keeps a closed connection.
             if (registry.remove(c)) node.userLeft(id.userId());
+            node.presenceChanged(id.userId());
             return;
         }
         if (added == SessionRegistry.Added.FIRST_OF_USER) node.userArrived(id.userId());
@@ -199,6 +201,7 @@ public final class SocketEvents implements Connection.Owner {
     @Override
     public void closing(Connection c, CloseReason reason) {
         if (registry.remove(c)) node.userLeft(c.userId());
+        if (c.userId() != null) node.presenceChanged(c.userId()); // any connection, not only the user's last
         if (reason == Disconnect.SLOW_CONSUMER) metrics.slowConsumerCloses.increment();
         int code = reason.getCloseCode().getCode();
         metrics.closed(Disconnect.metricLabel(code));

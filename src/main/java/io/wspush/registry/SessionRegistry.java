@@ -100,6 +100,11 @@ public class SessionRegistry {
         }
     }
 
+    /** The users with at least one registered connection (a live, weakly consistent view). */
+    public Set<String> users() {
+        return Collections.unmodifiableSet(byUser.keySet());
+    }
+
     public boolean holds(String userId) {
         return byUser.containsKey(userId);
     }
