@@ -44,7 +44,8 @@ class RedisClusterIT {
             "resetkeys", "~wspush:*", "-@all", "+spublish", "+ssubscribe", "+sunsubscribe", "+publish", "+subscribe",
             "+unsubscribe", "+ping", "+cluster|slots", "+cluster|nodes", "+cluster|myid", "+pubsub|shardnumsub", "+info",
             "+client|setname", "+evalsha", "+eval", "+get", "+set", "+mget", "+scan", "+hget", "+hset", "+hincrby", "+del",
-            "+xadd", "+xrange", "+pexpire", "+asking"};
+            "+xadd", "+xrange", "+pexpire", "+asking",
+            "+hgetall", "+hdel", "+zadd", "+zrem", "+zrangebyscore", "+zremrangebyscore", "+time"}; // the last line: presence
 
     /**
      * Every Redis node's extra arguments: the ACL user, and {@code cluster-require-full-coverage no} (see

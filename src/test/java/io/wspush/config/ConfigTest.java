@@ -56,6 +56,23 @@ class ConfigTest {
     }
 
     @Test
+    void presenceKeyFollowsThePushKeyUnlessSetAndTtlIsBounded() {
+        Config c = configured("push.key.previous", "old-push-key-0123456789");
+        assertEquals(KEY, c.presenceKey());
+        assertEquals("old-push-key-0123456789", c.previousPresenceKey());
+        assertEquals(Duration.ofSeconds(15), c.presenceTtl());
+        Config own = configured("presence.key", "presence-key-0123456789", "push.key.previous", "old-push-key-0123456789");
+        assertEquals("presence-key-0123456789", own.presenceKey());
+        assertEquals(null, own.previousPresenceKey(), "a rotation of the push key is not one of the presence key");
+        assertTrue(refusal("presence.key", "short").contains("wspush.presence.key"));
+        assertTrue(refusal("presence.key.previous", "old-presence-key-0123456789").contains("wspush.presence.key.previous"));
+        assertTrue(refusal("presence.ttl", "0.1").contains("wspush.presence.ttl"));
+        assertEquals(Duration.ofMillis(2500), configured("presence.ttl", "2.5").presenceTtl());
+        assertTrue(refusal("demo", "true", "token.secret", null, "push.key", null, "presence.key", "presence-key-0123456789")
+                .contains("wspush.presence.key"));
+    }
+
+    @Test
     void demoModeOnlyWhenAskedFor() {
         Config c = configured("token.secret", null, "push.key", null, "demo", "true");
         assertTrue(c.demo());
