@@ -32,10 +32,10 @@ public interface Presence extends AutoCloseable {
     /** The presence for the node's broker: Redis-backed with either Redis broker, else this node only. */
     static Presence create(Config config, Broker broker, Local local, PushMetrics metrics, ThreadFactory threads) {
         if (broker instanceof RedisBroker redis) {
-            return new RedisPresence(config, redis::commands, local, metrics, threads);
+            return new RedisPresence(config, redis::commands, false, local, metrics, threads);
         }
         if (broker instanceof RedisClusterBroker cluster) {
-            return new RedisPresence(config, cluster::commands, local, metrics, threads);
+            return new RedisPresence(config, cluster::commands, true, local, metrics, threads);
         }
         return new MemoryPresence(local);
     }

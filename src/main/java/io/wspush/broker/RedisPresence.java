@@ -40,7 +40,8 @@ import java.util.logging.Logger;
  *       which the instance counts. Each node refreshes its own score to now + ttl every ttl/3 (a script reading
  *       Redis's clock, so nodes' clocks do not matter), and drops expired members.</li>
  *   <li>A read sums, per user, the fields of live instances (this node's own from its registry, exact and current),
- *       and deletes fields of dead instances on the way. So a crashed node stops counting at most
+ *       and deletes fields of dead instances on the way. One Redis: one script reads the live set and every hash
+ *       asked ({@link #READ}); a cluster: the live set and one HGETALL per user, pipelined. So a crashed node stops counting at most
  *       {@code wspush.presence.ttl} after its last heartbeat; a stopped node at once (it removes itself).</li>
  *   <li>Healing: after a reconnect, when its heartbeat finds itself expired (the others may have deleted its
  *       fields), and every {@code 4 × ttl} (a flushed Redis, a lost shard), a node writes all its users' counts
@@ -73,12 +74,25 @@ final class RedisPresence implements Presence {
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')""";
 
+    /**
+     * One Redis: the whole read in one command. KEYS[1] nodes, then the users' hashes. Returns the live instances,
+     * then each hash as a flat field/value list.
+     */
+    static final String READ = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local out = {redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')}
+            for i = 2, #KEYS do out[i] = redis.call('HGETALL', KEYS[i]) end
+            return out""";
+
     /** The braces make the userId a Redis Cluster hash tag, as for the user's channel. */
     static String key(String userId) {
         return KEY_PREFIX + "{" + userId + "}";
     }
 
     private final Supplier<RedisClusterAsyncCommands<String, String>> source;
+    /** Redis Cluster: the users' hashes live on many shards, so no one script can read them all. */
+    private final boolean cluster;
     private final Local local;
     private final PushMetrics metrics;
     private final String instance;
@@ -103,9 +117,10 @@ final class RedisPresence implements Presence {
     private boolean reassert;
     private boolean errorLogged;
 
-    RedisPresence(Config config, Supplier<RedisClusterAsyncCommands<String, String>> source, Local local,
-                  PushMetrics metrics, ThreadFactory threads) {
+    RedisPresence(Config config, Supplier<RedisClusterAsyncCommands<String, String>> source, boolean cluster,
+                  Local local, PushMetrics metrics, ThreadFactory threads) {
         this.source = source;
+        this.cluster = cluster;
         this.local = local;
         this.metrics = metrics;
         byte[] suffix = new byte[4];
@@ -140,45 +155,58 @@ final class RedisPresence implements Presence {
         RedisClusterAsyncCommands<String, String> redis = source.get();
         if (redis == null || closed) throw new Unavailable("redis is unreachable; presence cannot be answered");
         long deadline = System.nanoTime() + readTimeoutNanos;
-        RedisFuture<List<Object>> live;
-        List<RedisFuture<Map<String, String>>> hashes = new ArrayList<>(userIds.size());
-        try {
-            // All sent before any answer is awaited: one pipelined round trip (per shard on a cluster).
-            live = redis.eval(LIVE, ScriptOutputType.MULTI, NODES_KEY);
-            for (String user : userIds) hashes.add(redis.hgetall(key(user)));
-        } catch (RuntimeException e) {
-            throw unavailable(e);
-        }
         Set<String> alive = new HashSet<>();
-        int[] out = new int[userIds.size()];
+        List<Map<String, String>> hashes = new ArrayList<>(userIds.size());
         try {
-            for (Object o : live.get(remaining(deadline), TimeUnit.NANOSECONDS)) alive.add(String.valueOf(o));
-            for (int i = 0; i < out.length; i++) {
-                String user = userIds.get(i);
-                Map<String, String> fields = hashes.get(i).get(remaining(deadline), TimeUnit.NANOSECONDS);
-                long n = local.connections(user); // this node: the registry, not a write that may lag behind it
-                List<String> dead = null;
-                for (Map.Entry<String, String> f : fields.entrySet()) {
-                    if (f.getKey().equals(instance)) continue;
-                    if (!alive.contains(f.getKey())) {
-                        if (dead == null) dead = new ArrayList<>();
-                        dead.add(f.getKey());
-                        continue;
-                    }
-                    try {
-                        n += Math.max(0, Long.parseLong(f.getValue()));
-                    } catch (NumberFormatException notOurs) {
-                        // a foreign value under our prefix: ignored
-                    }
+            if (cluster) {
+                // All sent before any answer is awaited: one pipelined round trip per shard, in parallel.
+                RedisFuture<List<Object>> live = redis.eval(LIVE, ScriptOutputType.MULTI, NODES_KEY);
+                List<RedisFuture<Map<String, String>>> each = new ArrayList<>(userIds.size());
+                for (String user : userIds) each.add(redis.hgetall(key(user)));
+                for (Object o : live.get(remaining(deadline), TimeUnit.NANOSECONDS)) alive.add(String.valueOf(o));
+                for (RedisFuture<Map<String, String>> f : each) hashes.add(f.get(remaining(deadline), TimeUnit.NANOSECONDS));
+            } else {
+                String[] keys = new String[userIds.size() + 1];
+                keys[0] = NODES_KEY;
+                for (int i = 0; i < userIds.size(); i++) keys[i + 1] = key(userIds.get(i));
+                List<Object> reply = redis.<List<Object>>eval(READ, ScriptOutputType.MULTI, keys)
+                        .get(remaining(deadline), TimeUnit.NANOSECONDS);
+                for (Object o : (List<?>) reply.get(0)) alive.add(String.valueOf(o));
+                for (int i = 1; i < reply.size(); i++) {
+                    List<?> flat = (List<?>) reply.get(i);
+                    Map<String, String> fields = new java.util.HashMap<>();
+                    for (int j = 0; j + 1 < flat.size(); j += 2) fields.put(String.valueOf(flat.get(j)), String.valueOf(flat.get(j + 1)));
+                    hashes.add(fields);
                 }
-                out[i] = (int) Math.min(Integer.MAX_VALUE, n);
-                if (dead != null) forget(redis, user, dead);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unavailable(e);
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
             throw unavailable(e);
+        }
+        if (hashes.size() != userIds.size()) throw new Unavailable("redis answered " + hashes.size() + " of "
+                + userIds.size() + " users");
+        int[] out = new int[userIds.size()];
+        for (int i = 0; i < out.length; i++) {
+            String user = userIds.get(i);
+            long n = local.connections(user); // this node: the registry, not a write that may lag behind it
+            List<String> dead = null;
+            for (Map.Entry<String, String> f : hashes.get(i).entrySet()) {
+                if (f.getKey().equals(instance)) continue;
+                if (!alive.contains(f.getKey())) {
+                    if (dead == null) dead = new ArrayList<>();
+                    dead.add(f.getKey());
+                    continue;
+                }
+                try {
+                    n += Math.max(0, Long.parseLong(f.getValue()));
+                } catch (NumberFormatException notOurs) {
+                    // a foreign value under our prefix: ignored
+                }
+            }
+            out[i] = (int) Math.min(Integer.MAX_VALUE, n);
+            if (dead != null) forget(redis, user, dead);
         }
         return out;
     }

@@ -78,19 +78,22 @@ class RedisPresenceIT {
             assertEquals(200, r.statusCode(), r.body());
             JsonArray users = PresenceIT.json(r.body()).getJsonArray("users");
             assertEquals(List.of(0, 1, 3), users.stream().map(u -> u.asJsonObject().getInt("connections")).toList());
-            // A thousand users: one pipelined round trip to Redis, not a thousand.
+            // A thousand users: one round trip to Redis (one script), not a thousand.
             List<String> many = new ArrayList<>(List.of("alice", "bob"));
             for (int i = 0; i < 998; i++) many.add("nobody-" + i);
-            long t0 = System.nanoTime();
-            r = Http.post(a.http("presence"), TestServer.PUSH_KEY, PresenceIT.body(many));
-            long batchMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            long batchMs = Long.MAX_VALUE;
+            for (int round = 0; round < 5; round++) { // the best of 5: the first pays for class loading and JIT
+                long t0 = System.nanoTime();
+                r = Http.post(a.http("presence"), TestServer.PUSH_KEY, PresenceIT.body(many));
+                batchMs = Math.min(batchMs, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+            }
             assertEquals(200, r.statusCode(), r.body());
             users = PresenceIT.json(r.body()).getJsonArray("users");
             assertEquals(1000, users.size());
             assertEquals(3, users.getJsonObject(0).getInt("connections"));
             assertEquals(1, users.getJsonObject(1).getInt("connections"));
             assertEquals(0, users.stream().skip(2).mapToInt(u -> u.asJsonObject().getInt("connections")).sum());
-            System.out.println("RedisPresenceIT: POST /presence with 1000 users over Redis answered in " + batchMs + " ms");
+            System.out.println("RedisPresenceIT: POST /presence with 1000 users over Redis answered in " + batchMs + " ms (best of 5)");
             String metrics = Http.get(a.http("metrics"), TestServer.PUSH_KEY).body();
             assertTrue(metrics.contains("wspush_presence_up 1"), metrics);
             assertTrue(metrics.contains("wspush_users 1"), metrics);
