@@ -84,6 +84,14 @@ class ContainersIT {
             assertEquals("for both", Http.stringField(aliceV1.next(), "message"), why);
             for (WsClient x : clients) assertNull(x.next(Duration.ofMillis(100)), "nothing else arrives" + why);
 
+            // Presence through the container's JAX-RS (issue 14): plain and v1 connections alike.
+            HttpResponse<String> presence = Http.post(c.uri("/presence"), KEY, "{\"userIds\":[\"alice\",\"bob\",\"carol\"]}");
+            assertEquals(200, presence.statusCode(), presence.body() + why);
+            assertEquals("{\"users\":[{\"userId\":\"alice\",\"online\":true,\"connections\":4},"
+                    + "{\"userId\":\"bob\",\"online\":true,\"connections\":2},"
+                    + "{\"userId\":\"carol\",\"online\":false,\"connections\":0}]}", presence.body(), why);
+            assertEquals(4, Http.intField(Http.get(c.uri("/presence/alice"), KEY), "connections"), why);
+
             // A browser's offer of permessage-deflate is refused by default, whatever the container would install.
             String head = Handshake.head(c.wsUri("/ws"),
                     Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"));
