@@ -52,7 +52,9 @@ public record Config(
         /** Most users (multicast) or items (array) one {@code POST /push} may name. */
         int pushMaxItems,
         /** Which open connections are closed when their token expires ({@code wspush.token.enforce-expiry}). */
-        ExpiryEnforcement tokenEnforceExpiry) {
+        ExpiryEnforcement tokenEnforceExpiry,
+        /** How long {@code /demo/token}'s tokens live (demo mode only; short to watch tokens renew in place). */
+        Duration demoTokenTtl) {
 
     public static final String DEMO_PUSH_KEY = "demo";
 
@@ -176,7 +178,8 @@ public record Config(
                 s.number("history.max-bytes", 256L * 1024 * 1024, 1024, 1L << 40),
                 s.flag("ws.permessage-deflate", false),
                 s.integer("push.max-items", 1000, 1, 1_000_000),
-                ExpiryEnforcement.parse(s.string("token.enforce-expiry", "v1")));
+                ExpiryEnforcement.parse(s.string("token.enforce-expiry", "v1")),
+                s.seconds("demo.token-ttl", 3600, 2, 86_400));
     }
 
     /** A bearer key setting, or null when unset; refused when shorter than {@link #MIN_KEY_LENGTH}. */
