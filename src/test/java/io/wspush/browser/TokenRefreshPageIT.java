@@ -77,14 +77,16 @@ class TokenRefreshPageIT {
         double refreshes = counter("wspush_token_refreshes_total");
         double closes = closes();
         List<String> pushed = new ArrayList<>();
-        // Pushes while the page renews its 4 s token three times, i.e. well past the first token's exp + skew.
-        Poll.until("three refreshes in place", WAIT, () -> {
-            String m = "alert " + (pushed.size() + 1);
+        // An alert, then a renewal, three times over: well past the first token's exp + skew (4 s + 1 s).
+        for (int i = 1; i <= 4; i++) {
+            String m = "alert " + i;
             assertEquals(1, Http.intField(Http.push(demo, "rita", null, m), "delivered"), m);
             pushed.add(m);
-            page.awaitAlerts(pushed.size());
-            return counter("wspush_token_refreshes_total") >= refreshes + 3;
-        });
+            page.awaitAlerts(i);
+            if (i == 4) break;
+            double done = refreshes + i;
+            Poll.until("refresh in place #" + i, WAIT, () -> counter("wspush_token_refreshes_total") >= done);
+        }
         assertEquals(pushed, shownInPushOrder(page), "every alert once, in order");
         assertEquals(1, socketsOpened(), "the page kept its one WebSocket");
         assertEquals(registrations, counter("wspush_registrations_total"), "no new registration");
