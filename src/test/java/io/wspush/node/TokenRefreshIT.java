@@ -34,23 +34,28 @@ class TokenRefreshIT {
 
     static TestServer server;     // default: expiry enforced on wspush.v1 connections
     static TestServer enforceAll; // wspush.token.enforce-expiry=all: plain connections too
+    static TestServer lax;        // tokens without exp accepted, default clock skew (30 s)
 
     @BeforeAll
     static void start() {
         var all = CompletableFuture.supplyAsync(() -> TestServer.builder().set("token.clock-skew", "1")
                 .set("token.enforce-expiry", "all").start());
+        var noExp = CompletableFuture.supplyAsync(() -> TestServer.builder().set("token.require-exp", "false").start());
         try {
             server = TestServer.builder().set("token.clock-skew", "1").start();
         } finally {
             enforceAll = all.exceptionally(e -> null).join();
+            lax = noExp.exceptionally(e -> null).join();
         }
         all.join();
+        noExp.join();
     }
 
     @AfterAll
     static void stop() {
-        if (server != null) server.close();
-        if (enforceAll != null) enforceAll.close();
+        for (TestServer s : new TestServer[] {server, enforceAll, lax}) {
+            if (s != null) s.close();
+        }
     }
 
     /** A token of {@code user} issued 5 s ago, expiring {@code expiresIn} from now (JWT times are whole seconds). */
@@ -123,8 +128,9 @@ class TokenRefreshIT {
             assertEquals(new WsClient.Close(4005, "token expired"), close);
             assertTrue(closedAt >= expMillis + SKEW_MILLIS, "closed " + (expMillis + SKEW_MILLIS - closedAt)
                     + " ms before exp + skew");
-            assertTrue(closedAt <= expMillis + SKEW_MILLIS + 3000, "closed " + (closedAt - expMillis - SKEW_MILLIS)
-                    + " ms after exp + skew (one sweep tick is at most 1 s)");
+            // One sweep tick is at most 1 s; the rest is slack for a loaded machine.
+            assertTrue(closedAt <= expMillis + SKEW_MILLIS + 5000, "closed " + (closedAt - expMillis - SKEW_MILLIS)
+                    + " ms after exp + skew");
         }
         Awaiting.userConnections(server, "rf-bob", 0);
         assertTrue(closes("4005") >= before + 1, "closes{reason=4005} counted");
@@ -174,27 +180,24 @@ class TokenRefreshIT {
     }
 
     @Test
-    void anOperatorDisconnectAfterARefreshComparesWithTheNewToken() throws Exception {
-        // Registered with a token issued before the disconnect and refreshed with one issued after it: spared.
-        // Through the held-disconnect path a late revocation would do the same; here the order is simply
-        // revocation, then a newer token; the connection's iat must be the refreshed one.
+    void anOperatorDisconnectAfterARefreshComparesWithTheRefreshedToken() throws Exception {
+        // On the server with a 30 s clock skew a token may be issued up to 30 s ahead: "issued after the disconnect"
+        // without waiting for the clock. Both connections registered with a token from before the disconnect.
         Instant old = Instant.now().minusSeconds(30);
-        try (WsClient c = v1(server, "rf-frank", Tokens.token(TestServer.SECRET, "rf-frank", old,
-                Instant.now().plusSeconds(600)))) {
-            c.send(refresh(Tokens.token(TestServer.SECRET, "rf-frank", Instant.now().plusSeconds(1),
-                    Instant.now().plusSeconds(600))));
+        Instant exp = Instant.now().plusSeconds(600);
+        try (WsClient c = v1(lax, "rf-frank", Tokens.token(TestServer.SECRET, "rf-frank", old, exp))) {
+            c.send(refresh(Tokens.token(TestServer.SECRET, "rf-frank", Instant.now().plusSeconds(20), exp)));
             assertEquals("refreshed", nextEnvelope(c).getString("type"));
-            var r = Http.post(server.http("admin/disconnect"), server.adminKey(), "{\"userId\":\"rf-frank\"}");
+            var r = Http.post(lax.http("admin/disconnect"), lax.adminKey(), "{\"userId\":\"rf-frank\"}");
             assertEquals(0, Http.intField(r, "disconnected"), "the refreshed token is newer than the disconnect");
-            assertEquals(1, Http.intField(Http.push(server, "rf-frank", null, "spared"), "delivered"));
+            assertEquals(1, Http.intField(Http.push(lax, "rf-frank", null, "spared"), "delivered"));
             assertEquals("spared", V1.next(c).message());
         }
-        try (WsClient c = v1(server, "rf-gina", Tokens.token(TestServer.SECRET, "rf-gina", old,
-                Instant.now().plusSeconds(600)))) {
-            // Refreshed with an older token than the disconnect: the disconnect closes it.
-            c.send(refresh(Tokens.token(TestServer.SECRET, "rf-gina", old.plusSeconds(5), Instant.now().plusSeconds(600))));
+        try (WsClient c = v1(lax, "rf-gina", Tokens.token(TestServer.SECRET, "rf-gina", old, exp))) {
+            // Refreshed with a token that is also older than the disconnect: the disconnect closes it.
+            c.send(refresh(Tokens.token(TestServer.SECRET, "rf-gina", old.plusSeconds(5), exp)));
             assertEquals("refreshed", nextEnvelope(c).getString("type"));
-            var r = Http.post(server.http("admin/disconnect"), server.adminKey(), "{\"userId\":\"rf-gina\"}");
+            var r = Http.post(lax.http("admin/disconnect"), lax.adminKey(), "{\"userId\":\"rf-gina\"}");
             assertEquals(1, Http.intField(r, "disconnected"));
             assertEquals(4002, c.awaitClose().code());
         }
@@ -237,8 +240,7 @@ class TokenRefreshIT {
 
     @Test
     void aTokenWithoutExpRefreshesToExpNullWhenAllowed() throws Exception {
-        try (TestServer lax = TestServer.builder().set("token.require-exp", "false").start();
-             WsClient c = v1(lax, "rf-kim", Tokens.valid("rf-kim"))) {
+        try (WsClient c = v1(lax, "rf-kim", Tokens.valid("rf-kim"))) {
             c.send(refresh(Tokens.token(TestServer.SECRET, "rf-kim", Instant.now().minusSeconds(5), null)));
             JsonObject answer = nextEnvelope(c);
             assertEquals("refreshed", answer.getString("type"));
