@@ -11,6 +11,7 @@ import io.wspush.protocol.Disconnect;
 import io.wspush.protocol.Envelopes;
 import io.wspush.protocol.LogText;
 import io.wspush.protocol.RefreshFrame;
+import jakarta.websocket.CloseReason;
 
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -96,7 +97,7 @@ final class TokenRefresh {
         return enforcement.covers(v1) ? nowMillis - skewMillis : Long.MIN_VALUE;
     }
 
-    private void refuse(Connection c, jakarta.websocket.CloseReason reason) {
+    private void refuse(Connection c, CloseReason reason) {
         refused.increment();
         c.close(reason); // logged by SocketEvents.closing
     }

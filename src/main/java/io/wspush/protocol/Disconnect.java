@@ -27,7 +27,7 @@ public final class Disconnect {
     public static final CloseReason TOKEN_EXPIRED = of(code(4005), "token expired");
     /** A refresh frame whose token is valid but names another user than the connection's. */
     public static final CloseReason TOKEN_OTHER_USER = of(CloseCodes.VIOLATED_POLICY, "token names another user");
-    /** A frame with {@code "type":"refresh"} but no token string; also a v1 client's refresh before registering. */
+    /** A registered v1 client's frame with {@code "type":"refresh"} but no token string. */
     public static final CloseReason REFRESH_MALFORMED = of(CloseCodes.VIOLATED_POLICY, "malformed refresh frame");
 
     /**
