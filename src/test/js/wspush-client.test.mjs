@@ -65,6 +65,9 @@ function makeClient(opts = {}) {
   return { client, calls, states, errors, messages };
 }
 
+/** The refresh frames a socket sent. */
+const refreshes = (ws) => ws.sent.filter((f) => f.type === 'refresh');
+
 async function connectAndRegister(heartbeat = 25) {
   await settle();
   const ws = FakeWS.last;
@@ -350,6 +353,174 @@ test('refreshes the token 60 s before exp, without touching the open connection'
   assert.deepEqual(calls, ['initial', 'expiring'], 'the refreshed token is still good');
   FakeWS.last.open();
   assert.equal(JSON.parse(Buffer.from(FakeWS.last.sent[0].token.split('.')[1], 'base64url')).n, 2);
+  client.stop();
+});
+
+test('refreshes in place before exp: the refresh frame goes on the open socket, which stays', async () => {
+  let n = 0;
+  const calls = [];
+  const { client, states, errors } = makeClient({
+    getToken: async ({ reason }) => {
+      calls.push(reason);
+      return jwt({ sub: 'alice', n: ++n, exp: Math.floor(Date.now() / 1000) + 300 });
+    },
+  });
+  const refreshed = [];
+  client.addEventListener('refreshed', (e) => refreshed.push(e.detail));
+  client.start();
+  const ws = await connectAndRegister();
+  const statesBefore = states.length;
+  ws.receive({ type: 'ping' });
+  mock.timers.tick(240_000); // exp - 60 s
+  await settle();
+  assert.deepEqual(calls, ['initial', 'expiring']);
+  assert.equal(refreshes(ws).length, 1);
+  assert.equal(JSON.parse(Buffer.from(refreshes(ws)[0].token.split('.')[1], 'base64url')).n, 2);
+  const exp = jwtExpMs(refreshes(ws)[0].token) / 1000;
+  ws.receive({ type: 'refreshed', exp });
+  assert.deepEqual(refreshed, [{ exp: exp * 1000 }]);
+  assert.equal(states.length, statesBefore, 'no state change: the page does not blink');
+  assert.equal(client.state, 'connected');
+  assert.equal(ws.closedWith, null);
+  // The next refresh follows the new token: 240 s after the first one.
+  ws.receive({ type: 'ping' });
+  mock.timers.tick(239_000);
+  await settle();
+  assert.equal(refreshes(ws).length, 1);
+  ws.receive({ type: 'ping' });
+  mock.timers.tick(1_000);
+  await settle();
+  assert.deepEqual(calls, ['initial', 'expiring', 'expiring']);
+  assert.equal(refreshes(ws).length, 2);
+  assert.equal(FakeWS.all.length, 1, 'never reconnected');
+  assert.equal(errors.length, 0);
+  client.stop();
+});
+
+test('short-lived tokens are refreshed when a fifth of their lifetime is left', async () => {
+  const { client, calls } = makeClient({
+    getToken: async ({ reason }) => {
+      calls.push(reason);
+      return jwt({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 10 });
+    },
+  });
+  client.start();
+  const ws = await connectAndRegister();
+  mock.timers.tick(7_999);
+  await settle();
+  assert.equal(ws.sent.length, 1);
+  mock.timers.tick(1);
+  await settle();
+  assert.equal(ws.sent[1].type, 'refresh');
+  ws.receive({ type: 'refreshed', exp: jwtExpMs(ws.sent[1].token) / 1000 });
+  mock.timers.tick(8_000);
+  await settle();
+  assert.equal(ws.sent[2].type, 'refresh');
+  assert.equal(calls.filter((r) => r === 'expiring').length, 2);
+  assert.equal(FakeWS.all.length, 1);
+  client.stop();
+});
+
+test('a failing getToken during an in-place refresh keeps the socket and retries with backoff before exp', async () => {
+  mock.method(Math, 'random', () => 1);
+  let fail = 0;
+  const calls = [];
+  const { client, states, errors } = makeClient({
+    backoff: { initialMs: 1000, maxMs: 8000 },
+    getToken: async ({ reason }) => {
+      calls.push(reason);
+      if (reason === 'expiring' && fail-- > 0) throw new Error('HTTP 503');
+      return jwt({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300 });
+    },
+  });
+  client.start();
+  const ws = await connectAndRegister();
+  fail = 2;
+  const statesBefore = states.length;
+  ws.receive({ type: 'ping' });
+  mock.timers.tick(240_000);
+  await settle();
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].reason, /getToken failed: HTTP 503/);
+  assert.equal(errors[0].code, null);
+  mock.timers.tick(999);
+  await settle();
+  assert.equal(calls.length, 2, 'not retried at once');
+  mock.timers.tick(1);
+  await settle();
+  assert.equal(calls.length, 3, 'retried after 1 s');
+  assert.equal(errors.length, 2);
+  mock.timers.tick(2_000); // the second retry waits 2 s
+  await settle();
+  assert.deepEqual(calls, ['initial', 'expiring', 'expiring', 'expiring']);
+  assert.equal(ws.sent.at(-1).type, 'refresh');
+  assert.equal(ws.closedWith, null);
+  assert.equal(FakeWS.all.length, 1);
+  assert.equal(states.length, statesBefore, 'no state change');
+  client.stop();
+});
+
+test('failed refreshes stop retrying at exp; 4005 then fetches a fresh token and resumes at once', async () => {
+  mock.method(Math, 'random', () => 0.5);
+  let down = false;
+  const calls = [];
+  const { client, states, errors, messages } = makeClient({
+    backoff: { initialMs: 1000, maxMs: 30000 },
+    getToken: async ({ reason }) => {
+      calls.push(reason);
+      if (down) throw new Error('token service down');
+      return jwt({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300 });
+    },
+  });
+  client.start();
+  const ws = await connectAndRegister();
+  ws.receive({ type: 'message', event: null, message: 'one', ts: 1, offset: 5, epoch: 'e' });
+  down = true;
+  for (let t = 0; t < 300; t++) {
+    ws.receive({ type: 'ping' });
+    mock.timers.tick(1_000);
+    await settle();
+  }
+  const attempts = calls.filter((r) => r === 'expiring').length;
+  assert.ok(attempts >= 4 && attempts <= 12, `retried ${attempts} times within the last minute, not in a loop`);
+  assert.deepEqual(refreshes(ws), [], 'no refresh frame without a token');
+  down = false;
+  ws.serverClose(4005, 'token expired');
+  const s = states.at(-1);
+  assert.equal(s.state, 'reconnecting');
+  assert.equal(s.code, 4005);
+  assert.ok(s.delayMs <= 1000, `reconnects at once, delay ${s.delayMs}`);
+  assert.ok(errors.every((e) => e.code !== 4005), '4005 is not an error');
+  mock.timers.tick(s.delayMs);
+  await settle();
+  assert.equal(calls.at(-1), 'expired');
+  const ws2 = FakeWS.last;
+  ws2.open();
+  assert.deepEqual(ws2.sent[0].since, { offset: 5, epoch: 'e' }, 'resumes from the last message');
+  assert.ok(jwtExpMs(ws2.sent[0].token) > Date.now(), 'with the fresh token');
+  ws2.receive({ type: 'registered', userId: 'alice', event: null, heartbeat: 25, recovered: true, missed: 1 });
+  ws2.receive({ type: 'message', event: null, message: 'two', ts: 2, offset: 6, epoch: 'e' });
+  assert.deepEqual(messages.map((m) => m.message), ['one', 'two']);
+  client.stop();
+});
+
+test('a token fetched while registering is sent as a refresh once registered', async () => {
+  let n = 0;
+  const { client } = makeClient({
+    getToken: async () => jwt({ sub: 'alice', n: ++n, exp: Math.floor(Date.now() / 1000) + 300 }),
+  });
+  client.start();
+  await settle();
+  const ws = FakeWS.last;
+  ws.open();
+  const registeredWith = ws.sent[0].token;
+  mock.timers.tick(240_000); // the refresh timer fires while the registration is unanswered
+  await settle();
+  assert.deepEqual(refreshes(ws), [], 'nothing but the registration before registered');
+  assert.equal(FakeWS.last, ws);
+  ws.receive({ type: 'registered', userId: 'alice', event: null, heartbeat: 25 });
+  assert.equal(refreshes(ws).length, 1);
+  assert.notEqual(refreshes(ws)[0].token, registeredWith);
   client.stop();
 });
 

@@ -230,6 +230,8 @@ function connect(userId, event) {
   client.addEventListener('error', onError);
   client.addEventListener('message', (e) => e.target === client && addAlert(e.detail));
   client.addEventListener('resume', onResume);
+  // A token renewed on the open connection changes nothing on screen; it only clears a failed attempt's error.
+  client.addEventListener('refreshed', (e) => e.target === client && showError(''));
   client.start();
 }
 

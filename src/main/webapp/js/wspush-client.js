@@ -2,7 +2,9 @@
 // Plain ES module, served as-is from the WAR; also runs in Node 20+ when a WebSocketImpl (e.g. `ws`) is passed.
 
 const SUBPROTOCOL = 'wspush.v1';
-const REFRESH_BEFORE_EXP_MS = 60_000; // fetch a new token this long before the current one expires
+const REFRESH_BEFORE_EXP_MS = 60_000; // fetch a new token this long before the current one expires ...
+const REFRESH_LIFETIME_SHARE = 0.2; // ... or, for short-lived tokens, when this share of its lifetime is left
+const MIN_REFRESH_RETRY_MS = 250; // a failed refresh is not retried closer to exp than this (4005 then reconnects)
 const FALLBACK_TIMEOUT_MS = 60_000; // dead-connection timeout until the server has told us its heartbeat
 const SHUTDOWN_JITTER_MS = 5_000; // spread reconnects after a 1001 without the server's hint (e.g. the container's own)
 const MAX_SHUTDOWN_SPREAD_MS = 300_000; // cap on the server's reconnect-spread-ms hint (its setting's maximum)
@@ -10,10 +12,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout overflows (fires at once) above 
 const LOCAL_TIMEOUT_CODE = 4000; // close code the client uses when it gives up on a silent connection
 const RESUME_REQUIRED_CODE = 4004; // the server missed pushes for this connection: resume from history at once
 const RESUME_JITTER_MS = 1_000; // spread of those immediate resumes
+const TOKEN_EXPIRED_CODE = 4005; // the connection's token expired without a refresh: new token, then reconnect
 
 /**
  * Events: `state` {state, attempt, delayMs, code, reason}, `message` {message, event, ts, offset, epoch},
- * `resume` {recovered, missed}, `error` {code, reason, error}. See docs/CLIENT.md.
+ * `resume` {recovered, missed}, `refreshed` {exp}, `error` {code, reason, error}. See docs/CLIENT.md.
  */
 export class WspushClient extends EventTarget {
   #url;
@@ -34,6 +37,10 @@ export class WspushClient extends EventTarget {
 
   #token = null;
   #tokenExpMs = 0; // 0 = unknown (no proactive refresh)
+  #tokenLeadMs = 0; // how long before #tokenExpMs the token is refreshed
+  #connToken = null; // the token the current connection holds (registered or refreshed with)
+  #sentToken = null; // the token sent on the current socket and not yet confirmed (registration or refresh)
+  #refreshFailures = 0; // consecutive failed proactive refreshes: their retry backoff
   #tokenStale = null; // getToken reason to use before the next connect, set when the server refused the token
   #tokenPromise = null; // the one getToken call in flight, shared by its callers
 
@@ -139,6 +146,7 @@ export class WspushClient extends EventTarget {
       this.#setState('registering');
       try {
         const since = this.#position; // resume: the server replays what we missed, or says it cannot
+        this.#sentToken = token;
         ws.send(JSON.stringify(since ? { token, event: this.#event, since } : { token, event: this.#event }));
       } catch {
         // the socket is already closing; its close event drives the reconnect
@@ -166,7 +174,9 @@ export class WspushClient extends EventTarget {
         this.#registeredAt = Date.now();
         this.#timeoutMs = this.#heartbeatTimeoutMs ?? (frame.heartbeat > 0 ? frame.heartbeat * 2_500 : FALLBACK_TIMEOUT_MS);
         this.#armWatchdog();
+        this.#connToken = this.#sentToken;
         this.#setState('connected');
+        this.#sendRefresh(); // a token fetched while registering goes out at once
         if (typeof frame.recovered === 'boolean') {
           // Missed messages (when recovered) follow as ordinary `message` events; when not, the application should
           // reload its state from its own backend.
@@ -189,6 +199,13 @@ export class WspushClient extends EventTarget {
             detail: { message: frame.message, event: frame.event ?? null, ts: frame.ts, offset, epoch },
           })
         );
+        break;
+      }
+      case 'refreshed': {
+        // The open connection now holds the token sent in the refresh frame; nothing else changes (no state event).
+        this.#connToken = this.#sentToken;
+        const exp = Number.isSafeInteger(frame.exp) && frame.exp > 0 ? frame.exp * 1000 : null;
+        this.dispatchEvent(new CustomEvent('refreshed', { detail: { exp } }));
         break;
       }
       default: // ping, pong and unknown types only count as liveness
@@ -225,19 +242,26 @@ export class WspushClient extends EventTarget {
     if (!reason && code === 1006) reason = this.#state === 'connecting' ? 'connection failed' : 'connection lost';
     reason ??= '';
     this.#ws = null;
+    this.#connToken = this.#sentToken = null;
     clearTimeout(this.#idleTimer);
 
     // The token is no good any more: ask the application for a new one before reconnecting.
     if (code === 4002) this.#tokenStale = 'disconnected';
+    else if (code === TOKEN_EXPIRED_CODE) this.#tokenStale = 'expired';
     else if (code === 1008 && /token/i.test(reason)) this.#tokenStale = 'rejected';
 
-    if (code !== 1000 && code !== 1001 && code !== RESUME_REQUIRED_CODE) this.#emitError({ code, reason });
+    if (code !== 1000 && code !== 1001 && code !== RESUME_REQUIRED_CODE && code !== TOKEN_EXPIRED_CODE) {
+      this.#emitError({ code, reason });
+    }
     // A node going away is not our fault: reconnect (to another node) soon, at a random moment within the window
     // the server names ("...; reconnect-spread-ms=N"), so the clients of a stopping node do not all land at once.
-    // A 4004 (the server asks us to resume from history) reconnects at once, with a little jitter.
+    // A 4004 (the server asks us to resume from history) and a 4005 (the token expired before it was refreshed:
+    // a new one is fetched first) reconnect at once, with a little jitter, and resume from the last offset.
     let delay = this.#backoffDelay();
     if (wasConnected && code === 1001) delay = Math.random() * shutdownSpreadMs(reason);
-    else if (wasConnected && code === RESUME_REQUIRED_CODE) delay = Math.random() * RESUME_JITTER_MS;
+    else if (wasConnected && (code === RESUME_REQUIRED_CODE || code === TOKEN_EXPIRED_CODE)) {
+      delay = Math.random() * RESUME_JITTER_MS;
+    }
     this.#retry(delay, { code, reason });
   }
 
@@ -278,20 +302,22 @@ export class WspushClient extends EventTarget {
   #setToken(token) {
     this.#token = token || null;
     this.#tokenStale = null;
+    this.#refreshFailures = 0;
     this.#tokenExpMs = jwtExpMs(this.#token);
+    // 60 s before exp, or when a fifth of the lifetime is left for tokens shorter than 5 minutes.
+    this.#tokenLeadMs = Math.min(REFRESH_BEFORE_EXP_MS, Math.max(0, this.#tokenExpMs - Date.now()) * REFRESH_LIFETIME_SHARE);
     this.#scheduleRefresh();
   }
 
   #expiresSoon() {
-    return this.#tokenExpMs > 0 && this.#tokenExpMs - Date.now() <= REFRESH_BEFORE_EXP_MS;
+    return this.#tokenExpMs > 0 && this.#tokenExpMs - Date.now() <= this.#tokenLeadMs;
   }
 
-  // Refresh ahead of expiry so a reconnect never has to present an expired token. The open connection is left
-  // alone: the server checks the token only at registration.
-  #scheduleRefresh() {
+  // Refresh ahead of expiry: the new token goes to the server on the open connection (`refresh` frame), which
+  // keeps it past the old token's exp without a reconnect, and a reconnect never has to present an expired token.
+  #scheduleRefresh(delay = this.#tokenExpMs - this.#tokenLeadMs - Date.now()) {
     clearTimeout(this.#refreshTimer);
     if (!this.#running || !this.#tokenExpMs) return;
-    const delay = this.#tokenExpMs - REFRESH_BEFORE_EXP_MS - Date.now();
     if (delay <= 0) return; // already due: the next connect refreshes it
     const gen = this.#gen;
     this.#refreshTimer = setTimeout(() => {
@@ -299,15 +325,48 @@ export class WspushClient extends EventTarget {
       if (!this.#expiresSoon()) return this.#scheduleRefresh(); // woke early (timer clamp)
       this.#refreshToken('expiring').then(
         () => {
+          if (gen !== this.#gen) return;
           // No token any more (e.g. signed out): stop, as on any other getToken call, instead of keeping the
           // connection until it drops and then asking again as if it were the first connect.
-          if (gen === this.#gen && !this.#token) this.#halt(null, 'no token');
+          if (!this.#token) return this.#halt(null, 'no token');
+          this.#sendRefresh();
         },
         (error) => {
-          if (gen === this.#gen) this.#emitError({ reason: `getToken failed: ${error?.message ?? error}`, error });
+          if (gen !== this.#gen) return;
+          this.#emitError({ reason: `getToken failed: ${error?.message ?? error}`, error });
+          this.#retryRefresh();
         }
       );
     }, Math.min(delay, MAX_TIMER_MS));
+  }
+
+  // A failed proactive refresh leaves the connection alone and tries again with backoff, while there is time
+  // before exp; after that the server closes with 4005 and the reconnect asks for a token itself.
+  #retryRefresh() {
+    const left = this.#tokenExpMs - Date.now();
+    const delay = Math.min(this.#refreshBackoffDelay(), left / 2);
+    if (delay < MIN_REFRESH_RETRY_MS) return;
+    this.#refreshFailures++;
+    this.#scheduleRefresh(delay);
+  }
+
+  #refreshBackoffDelay() {
+    const { initialMs, maxMs, factor } = this.#backoff;
+    const cap = Math.min(maxMs, initialMs * factor ** this.#refreshFailures);
+    return cap / 2 + (Math.random() * cap) / 2; // half jitter: never a retry at once
+  }
+
+  // Hands the current token to the server on the open, registered connection when it holds an older one.
+  #sendRefresh() {
+    const ws = this.#ws;
+    const token = this.#token;
+    if (!ws || this.#state !== 'connected' || !token || token === this.#connToken || token === this.#sentToken) return;
+    try {
+      ws.send(JSON.stringify({ type: 'refresh', token }));
+      this.#sentToken = token;
+    } catch {
+      // closing already; the reconnect presents the new token
+    }
   }
 
   #setState(state, { delayMs = null, code = null, reason = null } = {}) {

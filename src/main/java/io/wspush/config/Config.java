@@ -55,7 +55,11 @@ public record Config(
         String presenceKey,
         String previousPresenceKey,
         /** How long a node's presence counts without a heartbeat (Redis brokers): a crashed node's staleness bound. */
-        Duration presenceTtl) {
+        Duration presenceTtl,
+        /** Which open connections are closed when their token expires ({@code wspush.token.enforce-expiry}). */
+        ExpiryEnforcement tokenEnforceExpiry,
+        /** How long {@code /demo/token}'s tokens live (demo mode only; short to watch tokens renew in place). */
+        Duration demoTokenTtl) {
 
     public static final String DEMO_PUSH_KEY = "demo";
 
@@ -188,7 +192,9 @@ public record Config(
                 s.integer("push.max-items", 1000, 1, 1_000_000),
                 ownPresenceKey == null ? pushKey : ownPresenceKey,
                 ownPresenceKey == null ? previousPushKey : ownPreviousPresenceKey,
-                s.seconds("presence.ttl", 15, 0.3, 3600));
+                s.seconds("presence.ttl", 15, 0.3, 3600),
+                ExpiryEnforcement.parse(s.string("token.enforce-expiry", "v1")),
+                s.seconds("demo.token-ttl", 3600, 2, 86_400));
     }
 
     /** A bearer key setting, or null when unset; refused when shorter than {@link #MIN_KEY_LENGTH}. */
@@ -213,6 +219,7 @@ public record Config(
                 + maxConnectionsPerUser + ", queueMaxMessages=" + queueMaxMessages + ", queueMaxBytes=" + queueMaxBytes
                 + ", allowedOrigins=" + allowedOrigins + ", historySize=" + historySize + ", historyTtl=" + historyTtl
                 + ", historyMaxBytes=" + historyMaxBytes + ", wsPermessageDeflate=" + wsPermessageDeflate
-                + ", pushMaxItems=" + pushMaxItems + ", presenceTtl=" + presenceTtl + "]";
+                + ", pushMaxItems=" + pushMaxItems + ", presenceTtl=" + presenceTtl
+                + ", tokenEnforceExpiry=" + tokenEnforceExpiry + "]";
     }
 }

@@ -42,6 +42,8 @@ public final class Connection {
     private boolean heldForRegistration;
     /** The token's {@code iat} in epoch seconds; MIN_VALUE when it had none (older than any revocation). */
     private volatile long issuedAtSecond = Long.MIN_VALUE;
+    /** The token's {@code exp} in epoch ms; MAX_VALUE when it had none (never expires). Read by the sweep. */
+    private volatile long expiresAtMillis = Long.MAX_VALUE;
     private volatile Sequencer sequencer;
 
     public Connection(Session session, Owner owner, ConnectionWriter.Limits limits) {
@@ -79,6 +81,16 @@ public final class Connection {
     /** Remembers the registering token's {@code iat} (null: none), so a revocation closes only older tokens. */
     public void tokenIssuedAt(java.time.Instant iat) {
         issuedAtSecond = iat == null ? Long.MIN_VALUE : iat.getEpochSecond();
+    }
+
+    /** Remembers the token's {@code exp} (null: none) for the sweep's expiry check; a refresh moves it. */
+    public void tokenExpiresAt(java.time.Instant exp) {
+        expiresAtMillis = exp == null ? Long.MAX_VALUE : exp.toEpochMilli();
+    }
+
+    /** The connection's token {@code exp} in epoch ms, {@code Long.MAX_VALUE} when it has none. */
+    public long tokenExpiresAtMillis() {
+        return expiresAtMillis;
     }
 
     /** Whether a revocation up to this moment covers the connection's token (same second counts as older). */

@@ -38,6 +38,7 @@ public final class SocketEvents implements Connection.Owner {
     private final Executor closer;
     private final ConnectionWriter.Limits limits;
     private final long heartbeatSeconds;
+    private final TokenRefresh refresh;
     /** Timer thread only. */
     private long lastPingNanos = System.nanoTime();
 
@@ -51,6 +52,7 @@ public final class SocketEvents implements Connection.Owner {
         this.closer = closer;
         this.limits = limits;
         this.heartbeatSeconds = Math.max(1, Math.round(config.pingInterval().toMillis() / 1000.0));
+        this.refresh = new TokenRefresh(config, tokens, metrics);
     }
 
     /** Whether the handshake may accept permessage-deflate ({@code wspush.ws.permessage-deflate}). */
@@ -91,11 +93,13 @@ public final class SocketEvents implements Connection.Owner {
         c.heard();
         if (c.isClosed()) return;
         if (!c.registered()) {
-            register(c, text);
+            if (TokenRefresh.beforeRegistration(c, text)) refuse(c, Disconnect.REGISTRATION_EXPECTED);
+            else register(c, text);
         } else if (c.v1() && Envelopes.isPing(text)) {
             c.sendText(Envelopes.PONG);
+        } else {
+            refresh.offer(c, text); // a v1 client's {"type":"refresh"}; other frames are ignored, as wserver did
         }
-        // Other frames after registration are ignored, as wserver did.
     }
 
     public void binary(Connection c) {
@@ -127,6 +131,7 @@ public final class SocketEvents implements Connection.Owner {
             return;
         }
         c.tokenIssuedAt(id.issuedAt());
+        c.tokenExpiresAt(id.expiresAt());
         if (resuming) {
             // Before any push can reach it: the sequencer sends "registered" (with what a resume recovered) first,
             // then the replayed history, then live pushes.
@@ -168,7 +173,10 @@ public final class SocketEvents implements Connection.Owner {
         c.close(reason); // logged by closing()
     }
 
-    /** Registration timeouts, heartbeat pings and dead-peer detection, for every connection in one pass. */
+    /**
+     * Registration timeouts, token expiry ({@code wspush.token.enforce-expiry}), heartbeat pings and dead-peer
+     * detection, for every connection in one pass.
+     */
     void sweep() {
         try {
             long now = System.nanoTime();
@@ -177,10 +185,15 @@ public final class SocketEvents implements Connection.Owner {
             long sendNanos = config.sendTimeout().toNanos();
             boolean pingRound = now - lastPingNanos >= config.pingInterval().toNanos();
             if (pingRound) lastPingNanos = now;
+            long nowMillis = System.currentTimeMillis();
+            long v1ExpiredBefore = refresh.cutoff(true, nowMillis);
+            long plainExpiredBefore = refresh.cutoff(false, nowMillis);
             for (Connection c : registry.openConnections()) {
                 if (c.isClosed()) continue;
                 if (!c.registered()) {
                     if (now - c.openedNanos() > registerNanos) c.close(Disconnect.REGISTRATION_TIMEOUT);
+                } else if (c.tokenExpiresAtMillis() < (c.v1() ? v1ExpiredBefore : plainExpiredBefore)) {
+                    c.close(Disconnect.TOKEN_EXPIRED); // exp + clock skew passed without a refresh
                 } else if (c.pingOverdue(now, sendNanos)) {
                     // Its socket is full (it floods pings and never reads the pongs, or just stopped reading).
                     c.close(Disconnect.SLOW_CONSUMER);

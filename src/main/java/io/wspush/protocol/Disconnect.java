@@ -20,6 +20,15 @@ public final class Disconnect {
     public static final CloseReason REGISTRATION_TIMEOUT = of(code(4008), "registration timeout");
     /** A resuming connection missed pushes on this node (e.g. the Redis link was lost): resume from history. */
     public static final CloseReason RESUME_REQUIRED = of(code(4004), "resume required");
+    /**
+     * The connection's token expired ({@code exp} + {@code wspush.token.clock-skew} passed) without a refresh: get a
+     * new token, then reconnect. Sent to v1 connections, and to plain ones with {@code wspush.token.enforce-expiry=all}.
+     */
+    public static final CloseReason TOKEN_EXPIRED = of(code(4005), "token expired");
+    /** A refresh frame whose token is valid but names another user than the connection's. */
+    public static final CloseReason TOKEN_OTHER_USER = of(CloseCodes.VIOLATED_POLICY, "token names another user");
+    /** A registered v1 client's frame with {@code "type":"refresh"} but no token string. */
+    public static final CloseReason REFRESH_MALFORMED = of(CloseCodes.VIOLATED_POLICY, "malformed refresh frame");
 
     /**
      * 1001 for a {@code wspush.v1} client, with the window over which the clients of a stopping node should spread
@@ -46,7 +55,7 @@ public final class Disconnect {
     public static String metricLabel(int code) {
         if (code >= 1000 && code <= 1015) return Integer.toString(code);
         return switch (code) {
-            case 4001, 4002, 4003, 4008 -> Integer.toString(code);
+            case 4001, 4002, 4003, 4004, 4005, 4008 -> Integer.toString(code);
             default -> "other";
         };
     }

@@ -54,6 +54,15 @@ public final class Envelopes {
         return w.toString();
     }
 
+    /**
+     * {@code {"type":"refreshed","exp":<epoch seconds>}}: the connection now carries the refreshed token; {@code exp}
+     * is null for a token without one (only accepted with {@code wspush.token.require-exp=false}).
+     */
+    public static String refreshed(java.time.Instant exp) {
+        return exp == null ? "{\"type\":\"refreshed\",\"exp\":null}"
+                : "{\"type\":\"refreshed\",\"exp\":" + exp.getEpochSecond() + "}";
+    }
+
     /** Whether a client's text frame is the application-level ping (spaces tolerated). */
     public static boolean isPing(String text) {
         return text.length() < 64 && text.replace(" ", "").equals(PING);

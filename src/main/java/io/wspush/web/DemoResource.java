@@ -20,8 +20,6 @@ import java.time.Duration;
 @Path("/demo")
 public class DemoResource {
 
-    static final Duration TOKEN_TTL = Duration.ofHours(1);
-
     @Inject
     Config config;
 
@@ -36,8 +34,9 @@ public class DemoResource {
         if (userId == null || userId.isBlank() || userId.length() > 128) {
             return JsonResponses.error(400, "bad_request", "userId is required (1 to 128 characters)");
         }
-        String token = tokens.issue(userId, TOKEN_TTL);
-        long expiresAt = System.currentTimeMillis() / 1000 + TOKEN_TTL.toSeconds();
+        Duration ttl = config.demoTokenTtl(); // wspush.demo.token-ttl
+        String token = tokens.issue(userId, ttl);
+        long expiresAt = System.currentTimeMillis() / 1000 + ttl.toSeconds();
         return JsonResponses.ok(JsonResponses.object().add("token", token).add("userId", userId).add("expiresAt", expiresAt)
                 .add("pushKey", Config.DEMO_PUSH_KEY));
     }

@@ -73,6 +73,17 @@ class ConfigTest {
     }
 
     @Test
+    void tokenExpiryEnforcement() {
+        assertEquals(ExpiryEnforcement.V1, configured().tokenEnforceExpiry());
+        assertEquals(ExpiryEnforcement.ALL, configured("token.enforce-expiry", "all").tokenEnforceExpiry());
+        assertEquals(ExpiryEnforcement.NONE, configured("token.enforce-expiry", "None").tokenEnforceExpiry());
+        assertTrue(ExpiryEnforcement.V1.covers(true) && !ExpiryEnforcement.V1.covers(false));
+        assertTrue(ExpiryEnforcement.ALL.covers(false) && !ExpiryEnforcement.NONE.covers(true));
+        String m = refusal("token.enforce-expiry", "plain");
+        assertEquals("wspush.token.enforce-expiry must be 'v1', 'all' or 'none', got 'plain'", m);
+    }
+
+    @Test
     void demoModeOnlyWhenAskedFor() {
         Config c = configured("token.secret", null, "push.key", null, "demo", "true");
         assertTrue(c.demo());

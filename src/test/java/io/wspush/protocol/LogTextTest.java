@@ -46,7 +46,8 @@ class LogTextTest {
     enum CloseFields {
         NORMAL(Disconnect.NORMAL), SHUTDOWN(Disconnect.SHUTDOWN), BINARY(Disconnect.BINARY), POLICY(Disconnect.USER_LIMIT),
         INTERNAL(Disconnect.INTERNAL), FULL(Disconnect.SERVER_FULL), SLOW(Disconnect.SLOW_CONSUMER),
-        OPERATOR(Disconnect.OPERATOR), HEARTBEAT(Disconnect.HEARTBEAT_TIMEOUT), REGISTRATION(Disconnect.REGISTRATION_TIMEOUT);
+        OPERATOR(Disconnect.OPERATOR), HEARTBEAT(Disconnect.HEARTBEAT_TIMEOUT), REGISTRATION(Disconnect.REGISTRATION_TIMEOUT),
+        RESUME(Disconnect.RESUME_REQUIRED), TOKEN_EXPIRED(Disconnect.TOKEN_EXPIRED);
 
         final int code;
 
