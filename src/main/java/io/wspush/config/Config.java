@@ -50,7 +50,11 @@ public record Config(
         /** Whether a client's offer of permessage-deflate is accepted (browsers always offer it). */
         boolean wsPermessageDeflate,
         /** Most users (multicast) or items (array) one {@code POST /push} may name. */
-        int pushMaxItems) {
+        int pushMaxItems,
+        /** Longest {@code "receipts":{"wait":...}} a push may ask for. */
+        Duration receiptsMaxWait,
+        /** Most pushes waiting for receipts on this node at once. */
+        int receiptsMaxPending) {
 
     public static final String DEMO_PUSH_KEY = "demo";
 
@@ -173,7 +177,9 @@ public record Config(
                 s.seconds("history.ttl", 300, 1, 7 * 86_400.0),
                 s.number("history.max-bytes", 256L * 1024 * 1024, 1024, 1L << 40),
                 s.flag("ws.permessage-deflate", false),
-                s.integer("push.max-items", 1000, 1, 1_000_000));
+                s.integer("push.max-items", 1000, 1, 1_000_000),
+                s.seconds("receipts.max-wait", 10, 0.001, 300),
+                s.integer("receipts.max-pending", 10_000, 1, 1_000_000));
     }
 
     /** A bearer key setting, or null when unset; refused when shorter than {@link #MIN_KEY_LENGTH}. */
@@ -198,6 +204,7 @@ public record Config(
                 + maxConnectionsPerUser + ", queueMaxMessages=" + queueMaxMessages + ", queueMaxBytes=" + queueMaxBytes
                 + ", allowedOrigins=" + allowedOrigins + ", historySize=" + historySize + ", historyTtl=" + historyTtl
                 + ", historyMaxBytes=" + historyMaxBytes + ", wsPermessageDeflate=" + wsPermessageDeflate
-                + ", pushMaxItems=" + pushMaxItems + "]";
+                + ", pushMaxItems=" + pushMaxItems + ", receiptsMaxWait=" + receiptsMaxWait + ", receiptsMaxPending="
+                + receiptsMaxPending + "]";
     }
 }

@@ -7,6 +7,7 @@ import io.wspush.connection.Connection;
 import io.wspush.connection.ConnectionWriter;
 import io.wspush.connection.Sequencer;
 import io.wspush.metrics.PushMetrics;
+import io.wspush.protocol.AckFrame;
 import io.wspush.protocol.Disconnect;
 import io.wspush.protocol.Envelopes;
 import io.wspush.protocol.LogText;
@@ -94,6 +95,9 @@ public final class SocketEvents implements Connection.Owner {
             register(c, text);
         } else if (c.v1() && Envelopes.isPing(text)) {
             c.sendText(Envelopes.PONG);
+        } else if (c.v1() && AckFrame.looksLikeAck(text)) {
+            long offset = AckFrame.offset(text);
+            if (offset > 0) node.acked(c, offset);
         }
         // Other frames after registration are ignored, as wserver did.
     }
