@@ -145,6 +145,14 @@ public class Node implements Broker.LocalNode {
         LOG.info("wspush node stopped");
     }
 
+    /**
+     * Answers every push waiting for receipts with what is known and refuses new waits: the application is going
+     * away (called before {@link #stop}, while the REST layer can still answer).
+     */
+    public void answerWaitingReceipts() {
+        if (receipts != null) receipts.stop();
+    }
+
     public State state() {
         return state;
     }
