@@ -211,12 +211,14 @@ public final class Receipts {
         }
         int n = 0, v1 = 0, plain = 0;
         for (Connection c : targets) {
-            // Noted before it is handed over, so an ack racing the send finds it.
-            boolean fresh = h != null && c.v1() && h.connections.putIfAbsent(c, Boolean.FALSE) == null;
+            // Noted before it is handed over, so an ack racing the send finds it. Plain clients cannot acknowledge,
+            // nor can v1 ones when the message has no offset: both count as "plain".
+            boolean noted = h != null && c.v1();
+            boolean fresh = noted && h.connections.putIfAbsent(c, Boolean.FALSE) == null;
             if (hand.to(c)) {
                 n++;
                 if (fresh) v1++;
-                else if (!c.v1()) plain++;
+                else if (!noted) plain++;
             } else if (fresh) {
                 h.connections.remove(c, Boolean.FALSE);
             }
