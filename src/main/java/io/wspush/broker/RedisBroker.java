@@ -313,11 +313,7 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         return n;
     }
 
-    /**
-     * Whether Redis's receiver count includes this node. Exact once the subscription settled; while it changes
-     * (a SUBSCRIBE or UNSUBSCRIBE not yet executed by Redis) the answer can be off by one, and errs towards
-     * counting one node too few rather than a node that does not hold the user.
-     */
+    /** A receipt report to another node's channel (see docs/SCALE-OUT.md "Receipts"); fire and forget. */
     @Override
     public void sendToNode(String node, String report) {
         RedisLink.Pair p = link.pair();
@@ -334,6 +330,11 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         }
     }
 
+    /**
+     * Whether Redis's receiver count includes this node. Exact once the subscription settled; while it changes
+     * (a SUBSCRIBE or UNSUBSCRIBE not yet executed by Redis) the answer can be off by one, and errs towards
+     * counting one node too few rather than a node that does not hold the user.
+     */
     private boolean selfCounted(String userId) {
         return local.holdsLocally(userId) || subscriptions.isSubscribed(userId);
     }
