@@ -170,9 +170,9 @@ class ReceiptsTest {
         assertTrue(book.begin(Duration.ofSeconds(30), x -> { }) != null);
         assertTrue(book.begin(Duration.ofSeconds(30), x -> { }) != null);
         assertNull(book.begin(Duration.ofSeconds(30), x -> { }), "over receipts.max-pending");
-        book.pushed(w, 4, 0);
         book.deliver(new Delivery("u", null, "m", 1L, 4, "e").withReceipt(book.tag(w)), true, false,
                 new Connection[]{connection(Envelopes.SUBPROTOCOL, "u")}, c -> true);
+        book.pushed(w, 4, 0);
         book.stop();
         assertEquals(new ReceiptAnswer(1, 0, 0, 4, false), await(first));
         assertThrows(IllegalStateException.class, () -> book.begin(Duration.ofSeconds(1), x -> { }));
