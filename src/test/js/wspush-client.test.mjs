@@ -744,3 +744,103 @@ test('constructor requires getToken; default url is ../ws next to the module', (
   const c = new WspushClient({ getToken: async () => 't', WebSocketImpl: FakeWS });
   assert.ok(c.url.endsWith('/src/main/webapp/ws'), c.url);
 });
+
+// ---- receipts (docs/PROTOCOL.md "Receipts") ----
+
+const acks = (ws) => ws.sent.filter((f) => f.type === 'ack').map((f) => f.offset);
+const msg = (offset, message = `m${offset}`) => ({ type: 'message', event: null, message, ts: 1, offset, epoch: 'e1' });
+
+/** Runs fn while uncaught errors (a throwing listener's, reported after dispatch) are collected, not fatal. */
+async function collectingUncaught(fn) {
+  const saved = process.listeners('uncaughtException');
+  process.removeAllListeners('uncaughtException');
+  const caught = [];
+  process.on('uncaughtException', (e) => caught.push(e));
+  try {
+    await fn();
+    await settle();
+  } finally {
+    process.removeAllListeners('uncaughtException');
+    for (const l of saved) process.on('uncaughtException', l);
+  }
+  return caught;
+}
+
+test('acknowledges a message after its message handlers ran (default)', async () => {
+  const { client } = makeClient();
+  const seenAcks = [];
+  client.addEventListener('message', () => seenAcks.push(acks(FakeWS.last).length));
+  client.start();
+  const ws = await connectAndRegister();
+  ws.receive(msg(7));
+  ws.receive(msg(8));
+  assert.deepEqual(acks(ws), [7, 8]);
+  assert.deepEqual(seenAcks, [0, 1], 'each ack goes out only after the handlers ran');
+  client.stop();
+});
+
+test('a handler that throws means no ack; the error still surfaces', async () => {
+  const { client, messages } = makeClient();
+  const boom = () => {
+    throw new Error('render failed');
+  };
+  client.addEventListener('message', boom);
+  client.start();
+  const ws = await connectAndRegister();
+  const caught = await collectingUncaught(() => ws.receive(msg(3)));
+  assert.deepEqual(caught.map((e) => e.message), ['render failed']);
+  assert.deepEqual(acks(ws), []);
+  assert.equal(messages.length, 1, 'the other handlers still ran');
+  client.removeEventListener('message', boom);
+  ws.receive(msg(4));
+  assert.deepEqual(acks(ws), [4], 'removed through the original function');
+  client.stop();
+});
+
+test("ack: 'on-receive' acknowledges before the handlers, even when one throws; ack: false never", async () => {
+  const { client } = makeClient({ ack: 'on-receive' });
+  const seenAcks = [];
+  client.addEventListener('message', () => {
+    seenAcks.push(acks(FakeWS.last).length);
+    throw new Error('x');
+  });
+  client.start();
+  const ws = await connectAndRegister();
+  await collectingUncaught(() => ws.receive(msg(5)));
+  assert.deepEqual(acks(ws), [5]);
+  assert.deepEqual(seenAcks, [1]);
+  client.stop();
+
+  const off = makeClient({ ack: false });
+  off.client.start();
+  const ws2 = await connectAndRegister();
+  ws2.receive(msg(6));
+  assert.equal(off.messages.length, 1);
+  assert.deepEqual(acks(ws2), []);
+  off.client.stop();
+});
+
+test('messages without an offset (history off) and repeated offsets are not acknowledged', async () => {
+  const { client, messages } = makeClient();
+  client.start();
+  const ws = await connectAndRegister();
+  ws.receive({ type: 'message', event: null, message: 'no offset', ts: 1 });
+  ws.receive(msg(9));
+  ws.receive(msg(9));
+  assert.equal(messages.length, 2);
+  assert.deepEqual(acks(ws), [9]);
+  client.stop();
+});
+
+test('handleEvent objects work as message listeners, and a bad ack option is refused', async () => {
+  const got = [];
+  const { client } = makeClient();
+  client.addEventListener('message', { handleEvent: (e) => got.push(e.detail.offset) });
+  client.start();
+  const ws = await connectAndRegister();
+  ws.receive(msg(2));
+  assert.deepEqual(got, [2]);
+  assert.deepEqual(acks(ws), [2]);
+  client.stop();
+  assert.throws(() => new WspushClient({ getToken: async () => 't', ack: 'always' }), TypeError);
+});

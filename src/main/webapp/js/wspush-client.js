@@ -17,6 +17,7 @@ const TOKEN_EXPIRED_CODE = 4005; // the connection's token expired without a ref
 /**
  * Events: `state` {state, attempt, delayMs, code, reason}, `message` {message, event, ts, offset, epoch},
  * `resume` {recovered, missed}, `refreshed` {exp}, `error` {code, reason, error}. See docs/CLIENT.md.
+ * Acknowledges each message with an offset (receipts, docs/PROTOCOL.md) per the `ack` option.
  */
 export class WspushClient extends EventTarget {
   #url;
@@ -46,12 +47,21 @@ export class WspushClient extends EventTarget {
 
   #position = null; // {offset, epoch} of the last message seen: sent as `since` when reconnecting
 
+  #ack; // 'after-handlers' | 'on-receive' | false
+  #handlerThrew = null; // {threw} while a `message` event is dispatched
+  #wrapped = new WeakMap(); // the application's `message` listener -> the wrapper that notices it throwing
+
   #retryTimer;
   #idleTimer;
   #refreshTimer;
 
-  constructor({ url, getToken, event = null, heartbeatTimeoutMs, backoff = {}, WebSocketImpl, ping = true, since = null } = {}) {
+  constructor({ url, getToken, event = null, heartbeatTimeoutMs, backoff = {}, WebSocketImpl, ping = true, since = null,
+    ack = 'after-handlers' } = {}) {
     super();
+    if (ack !== 'after-handlers' && ack !== 'on-receive' && ack !== false) {
+      throw new TypeError("WspushClient: ack must be 'after-handlers', 'on-receive' or false");
+    }
+    this.#ack = ack;
     if (typeof getToken !== 'function') throw new TypeError('WspushClient: getToken must be an async function');
     // Default: the `ws` endpoint next to this module's folder, so any context path works.
     this.#url = toWsUrl(url ?? new URL('../ws', import.meta.url));
@@ -68,6 +78,30 @@ export class WspushClient extends EventTarget {
    *  across page loads and pass it back as the `since` option). */
   get position() {
     return this.#position && { ...this.#position };
+  }
+
+  // `message` listeners are wrapped so the client knows whether one threw (then the message is not acknowledged);
+  // the error still propagates as it would from any listener.
+  addEventListener(type, listener, options) {
+    if (type !== 'message' || listener == null) return super.addEventListener(type, listener, options);
+    let w = this.#wrapped.get(listener);
+    if (!w) {
+      w = (e) => {
+        try {
+          return typeof listener === 'function' ? listener.call(this, e) : listener.handleEvent(e);
+        } catch (error) {
+          if (this.#handlerThrew) this.#handlerThrew.threw = true;
+          throw error;
+        }
+      };
+      this.#wrapped.set(listener, w);
+    }
+    return super.addEventListener(type, w, options);
+  }
+
+  removeEventListener(type, listener, options) {
+    const w = type === 'message' && listener != null ? this.#wrapped.get(listener) : null;
+    return super.removeEventListener(type, w ?? listener, options);
   }
 
   /** connecting | registering | connected | reconnecting | closed */
@@ -194,11 +228,20 @@ export class WspushClient extends EventTarget {
           if (last && last.epoch === epoch && offset <= last.offset) break;
           this.#position = { offset, epoch };
         }
-        this.dispatchEvent(
-          new CustomEvent('message', {
-            detail: { message: frame.message, event: frame.event ?? null, ts: frame.ts, offset, epoch },
-          })
-        );
+        const ws = this.#ws;
+        if (offset && this.#ack === 'on-receive') this.#sendAck(ws, offset);
+        const outer = this.#handlerThrew; // a handler may dispatch another message (a fake server in tests)
+        const handlers = (this.#handlerThrew = { threw: false });
+        try {
+          this.dispatchEvent(
+            new CustomEvent('message', {
+              detail: { message: frame.message, event: frame.event ?? null, ts: frame.ts, offset, epoch },
+            })
+          );
+        } finally {
+          this.#handlerThrew = outer;
+        }
+        if (offset && this.#ack === 'after-handlers' && !handlers.threw) this.#sendAck(ws, offset);
         break;
       }
       case 'refreshed': {
@@ -209,6 +252,16 @@ export class WspushClient extends EventTarget {
         break;
       }
       default: // ping, pong and unknown types only count as liveness
+    }
+  }
+
+  // A receipt: the pusher may be waiting for it. Sent on the socket that delivered the message, if still open.
+  #sendAck(ws, offset) {
+    if (!ws || ws !== this.#ws) return;
+    try {
+      ws.send(JSON.stringify({ type: 'ack', offset }));
+    } catch {
+      // closing already: the pusher's wait counts this device as not acknowledged
     }
   }
 

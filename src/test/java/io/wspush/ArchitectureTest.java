@@ -33,6 +33,7 @@ class ArchitectureTest {
             List.of("protocol", "metrics", "auth"),         // the wire contract, meters, tokens and keys
             List.of("connection"),                          // one socket and its writer
             List.of("registry", "broker"),                  // who is connected here; how pushes reach other nodes
+            List.of("receipts"),                            // who got a push and acknowledged it, who waits for that
             List.of("node"),                                // lifecycle, publish, the socket side
             List.of("rest"),                                // JAX-RS plumbing shared by the resources
             List.of("endpoint", "push", "presence", "admin", "web"), // the faces: /ws, /push, /presence, /admin /health /metrics, filters

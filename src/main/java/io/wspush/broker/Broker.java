@@ -47,8 +47,14 @@ public interface Broker extends AutoCloseable {
         }
     }
 
-    /** The answer to a push: {@code delivered}, and its history offset (0 without history). */
-    record Published(int delivered, long offset, String epoch) {
+    /**
+     * The answer to a push: {@code delivered}, and its history offset (0 without history); {@code nodes}: how many
+     * other nodes it reached, -1 when unknown (Redis did not answer in time), 0 without other nodes.
+     */
+    record Published(int delivered, long offset, String epoch, int nodes) {
+        public Published(int delivered, long offset, String epoch) {
+            this(delivered, offset, epoch, 0);
+        }
     }
 
     /** What a broker hands back to the node: delivery to this node's own connections. */
@@ -86,6 +92,17 @@ public interface Broker extends AutoCloseable {
         default int resumeRequired() {
             return 0;
         }
+
+        /** A receipt report another node sent to this one ({@link #sendToNode}); see docs/SCALE-OUT.md "Receipts". */
+        default void fromNode(String report) {
+        }
+    }
+
+    /**
+     * Sends a short report to one other node ({@code node}: its name as the broker put it in a push's origin), over
+     * that node's own channel; best effort, never blocks. Single-node brokers have no other node.
+     */
+    default void sendToNode(String node, String report) {
     }
 
     void start(LocalNode local);

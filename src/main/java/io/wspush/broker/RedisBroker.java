@@ -49,10 +49,16 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
 
     static final String CONTROL_CHANNEL = "wspush:control";
     static final String USER_CHANNEL_PREFIX = "wspush:u:";
+    static final String NODE_CHANNEL_PREFIX = "wspush:node:";
 
     /** Connects, handshakes, SUBSCRIBE and PING may take this long (pushes never wait more than redis.timeout). */
     private static final Duration MIN_SLOW_TIMEOUT = Duration.ofSeconds(2);
     private static final int MAX_HELD_DISCONNECTS = 10_000;
+
+    /** The channel of reports meant for one node (receipts), named by the node's origin. */
+    static String nodeChannel(String origin) {
+        return NODE_CHANNEL_PREFIX + origin;
+    }
 
     /** The channel of a user's pushes. The braces make the userId a Redis Cluster hash tag. */
     static String userChannel(String userId) {
@@ -101,7 +107,8 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         // A per-start suffix: two nodes misconfigured with the same wspush.node.id must not skip each other's pushes.
         this.revocationTtlMillis = config.revocationTtl().toMillis();
         this.origin = config.nodeId() + "#" + HexFormat.of().formatHex(suffix);
-        this.link = new RedisLink(uri, slowTimeout, threads, new Incoming(), this, CONTROL_CHANNEL);
+        this.link = new RedisLink(uri, slowTimeout, threads, new Incoming(), this, CONTROL_CHANNEL,
+                nodeChannel(origin));
         this.stored = new RedisRevocations(CONTROL_CHANNEL, config.revocationTtl());
         this.held = new HeldDisconnects(link, (p, payload) -> {
             RedisPayload d = RedisPayload.decode(payload);
@@ -306,6 +313,23 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
         return n;
     }
 
+    /** A receipt report to another node's channel (see docs/SCALE-OUT.md "Receipts"); fire and forget. */
+    @Override
+    public void sendToNode(String node, String report) {
+        RedisLink.Pair p = link.pair();
+        if (p == null) {
+            metrics.brokerErrors.increment();
+            return;
+        }
+        try {
+            p.pub.async().publish(nodeChannel(node), report).whenComplete((ok, error) -> {
+                if (error != null) metrics.brokerErrors.increment();
+            });
+        } catch (RuntimeException e) {
+            metrics.brokerErrors.increment();
+        }
+    }
+
     /**
      * Whether Redis's receiver count includes this node. Exact once the subscription settled; while it changes
      * (a SUBSCRIBE or UNSUBSCRIBE not yet executed by Redis) the answer can be off by one, and errs towards
@@ -430,6 +454,10 @@ public final class RedisBroker implements Broker, RedisLink.Listener {
     private final class Incoming extends RedisPubSubAdapter<String, String> {
         @Override
         public void message(String channel, String message) {
+            if (channel.startsWith(NODE_CHANNEL_PREFIX)) {
+                if (channel.equals(nodeChannel(origin))) local.fromNode(message);
+                return;
+            }
             RedisPayload p;
             try {
                 p = RedisPayload.decode(message);

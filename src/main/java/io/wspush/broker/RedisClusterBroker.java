@@ -266,7 +266,7 @@ public final class RedisClusterBroker implements Broker {
                 .thenComposeAsync(ok -> {
                     Cluster c = new Cluster(pub.join(), sub.join());
                     c.sub.addListener(new Incoming());
-                    return c.sub.async().subscribe(CONTROL_CHANNEL).toCompletableFuture()
+                    return c.sub.async().subscribe(CONTROL_CHANNEL, RedisBroker.nodeChannel(origin)).toCompletableFuture()
                             .orTimeout(slowTimeout.toMillis(), TimeUnit.MILLISECONDS)
                             .thenCompose(subscribed -> warm(c))
                             .thenApply(warmed -> c);
@@ -648,6 +648,23 @@ public final class RedisClusterBroker implements Broker {
         return local.holdsLocally(userId) || subscriptions.isSubscribed(userId);
     }
 
+    /** Classic PUBLISH to the node's channel (every node subscribes its own, like the control channel). */
+    @Override
+    public void sendToNode(String node, String report) {
+        Cluster c = cluster;
+        if (c == null) {
+            metrics.brokerErrors.increment();
+            return;
+        }
+        try {
+            c.pub.async().publish(RedisBroker.nodeChannel(node), report).whenComplete((ok, error) -> {
+                if (error != null) metrics.brokerErrors.increment();
+            });
+        } catch (RuntimeException e) {
+            metrics.brokerErrors.increment();
+        }
+    }
+
     private void failed(String what, Throwable e) {
         metrics.brokerErrors.increment();
         if (errorLogged.compareAndSet(false, true)) {
@@ -750,6 +767,10 @@ public final class RedisClusterBroker implements Broker {
         }
 
         private void handle(String channel, String message, boolean sharded) {
+            if (!sharded && channel.startsWith(RedisBroker.NODE_CHANNEL_PREFIX)) {
+                if (channel.equals(RedisBroker.nodeChannel(origin))) local.fromNode(message);
+                return;
+            }
             RedisPayload p;
             try {
                 p = RedisPayload.decode(message);

@@ -2,6 +2,7 @@ package io.wspush.broker;
 
 import io.wspush.json.Jsonp;
 import io.wspush.protocol.Delivery;
+import io.wspush.protocol.ReceiptTag;
 import jakarta.json.JsonException;
 import jakarta.json.stream.JsonGenerator;
 import jakarta.json.stream.JsonParser;
@@ -22,10 +23,12 @@ import java.util.NoSuchElementException;
  * once). With history, a push also carries {@code "offset"} and {@code "epoch"} (its place in the user's history).
  * {@code o} is the origin (so a node skips its own messages), {@code u} the userId, {@code e} the event (absent or
  * null: none), {@code m} the message, {@code t} the epoch millisecond the push was accepted or the revocation
- * happened. Unknown members are skipped, so a newer node may add some without breaking older ones.
+ * happened. Unknown members are skipped, so a newer node may add some without breaking older ones. A push whose
+ * pusher waits for receipts also carries {@code "r":<id>} (the wait's id on the origin node; docs/SCALE-OUT.md,
+ * "Receipts").
  */
 public record RedisPayload(Kind kind, String origin, String userId, String event, String message, long at,
-                           long offset, String epoch) {
+                           long offset, String epoch, long receipt) {
 
     public enum Kind { PUSH, DISCONNECT, BROADCAST }
 
@@ -35,8 +38,14 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
         this(kind, origin, userId, event, message, at, 0, null);
     }
 
+    public RedisPayload(Kind kind, String origin, String userId, String event, String message, long at,
+                        long offset, String epoch) {
+        this(kind, origin, userId, event, message, at, offset, epoch, 0);
+    }
+
     public static RedisPayload push(String origin, Delivery d) {
-        return new RedisPayload(Kind.PUSH, origin, d.userId, d.event, d.message, d.acceptedAtMillis, d.offset, d.epoch);
+        return new RedisPayload(Kind.PUSH, origin, d.userId, d.event, d.message, d.acceptedAtMillis, d.offset, d.epoch,
+                d.receipt == null ? 0 : d.receipt.id());
     }
 
     public static RedisPayload broadcast(String origin, Delivery d) {
@@ -48,7 +57,8 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
     }
 
     public Delivery delivery() {
-        return new Delivery(userId, event, message, at, offset, epoch);
+        Delivery d = new Delivery(userId, event, message, at, offset, epoch);
+        return receipt > 0 ? d.withReceipt(new ReceiptTag(origin, receipt)) : d;
     }
 
     /**
@@ -78,6 +88,7 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
                 g.write("m", message);
             }
             g.write("t", at);
+            if (receipt > 0) g.write("r", receipt);
             if (offset > 0) g.write("offset", offset).write("epoch", epoch);
             g.writeEnd();
         }
@@ -88,7 +99,7 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
     public static RedisPayload decode(String text) {
         if (text == null) throw new IllegalArgumentException("no payload");
         String k = null, o = null, u = null, e = null, m = null, h = null;
-        Long t = null, n = null;
+        Long t = null, n = null, r = null;
         Long v = null;
         try (JsonParser p = Jsonp.PARSERS.createParser(new StringReader(text))) {
             if (!p.hasNext() || p.next() != Event.START_OBJECT) throw new IllegalArgumentException("not a JSON object");
@@ -105,6 +116,7 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
                     case "t" -> t = integral(val, p, key);
                     case "offset" -> n = integral(val, p, key);
                     case "epoch" -> h = string(val, p, key);
+                    case "r" -> r = integral(val, p, key);
                     default -> {
                         if (val == Event.START_OBJECT) p.skipObject();
                         else if (val == Event.START_ARRAY) p.skipArray();
@@ -127,7 +139,7 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
             if (m == null) throw new IllegalArgumentException("message (m) missing");
             boolean positioned = n != null && n > 0 && h != null;
             return new RedisPayload(Kind.PUSH, o, u, e == null || e.isEmpty() ? null : e, m, t,
-                    positioned ? n : 0, positioned ? h : null);
+                    positioned ? n : 0, positioned ? h : null, r == null || r < 0 ? 0 : r);
         }
         if ("disconnect".equals(k)) return new RedisPayload(Kind.DISCONNECT, o, u, null, null, t);
         throw new IllegalArgumentException("unknown kind " + k);

@@ -151,12 +151,12 @@ final class RedisPublisher {
         } catch (ExecutionException | RuntimeException e) {
             pushed = null; // counted when it completed
         }
-        if (pushed == null) return new Broker.Published(local.deliverLocally(d, Broker.Route.UNCERTAIN), 0, null);
+        if (pushed == null) return new Broker.Published(local.deliverLocally(d, Broker.Route.UNCERTAIN), 0, null, -1);
         if (pushed.duplicate()) return new Broker.Published(0, pushed.offset(), pushed.epoch());
         int n = local.deliverLocally(d.at(pushed.offset(), pushed.epoch()), Broker.Route.LOCAL_FAST);
         long others = pushed.receivers() - (selfCounted.test(d.userId) ? 1 : 0);
         return new Broker.Published(n + (int) Math.max(0, Math.min(Integer.MAX_VALUE - n, others)), pushed.offset(),
-                pushed.epoch());
+                pushed.epoch(), (int) Math.max(0, Math.min(Integer.MAX_VALUE, others)));
     }
 
     /**

@@ -59,7 +59,11 @@ public record Config(
         /** Which open connections are closed when their token expires ({@code wspush.token.enforce-expiry}). */
         ExpiryEnforcement tokenEnforceExpiry,
         /** How long {@code /demo/token}'s tokens live (demo mode only; short to watch tokens renew in place). */
-        Duration demoTokenTtl) {
+        Duration demoTokenTtl,
+        /** Longest {@code "receipts":{"wait":...}} a push may ask for. */
+        Duration receiptsMaxWait,
+        /** Most pushes waiting for receipts on this node at once. */
+        int receiptsMaxPending) {
 
     public static final String DEMO_PUSH_KEY = "demo";
 
@@ -194,7 +198,9 @@ public record Config(
                 ownPresenceKey == null ? previousPushKey : ownPreviousPresenceKey,
                 s.seconds("presence.ttl", 15, 0.3, 3600),
                 ExpiryEnforcement.parse(s.string("token.enforce-expiry", "v1")),
-                s.seconds("demo.token-ttl", 3600, 2, 86_400));
+                s.seconds("demo.token-ttl", 3600, 2, 86_400),
+                s.seconds("receipts.max-wait", 10, 0.001, 300),
+                s.integer("receipts.max-pending", 10_000, 1, 1_000_000));
     }
 
     /** A bearer key setting, or null when unset; refused when shorter than {@link #MIN_KEY_LENGTH}. */
@@ -220,6 +226,7 @@ public record Config(
                 + ", allowedOrigins=" + allowedOrigins + ", historySize=" + historySize + ", historyTtl=" + historyTtl
                 + ", historyMaxBytes=" + historyMaxBytes + ", wsPermessageDeflate=" + wsPermessageDeflate
                 + ", pushMaxItems=" + pushMaxItems + ", presenceTtl=" + presenceTtl
-                + ", tokenEnforceExpiry=" + tokenEnforceExpiry + "]";
+                + ", tokenEnforceExpiry=" + tokenEnforceExpiry + ", receiptsMaxWait=" + receiptsMaxWait + ", receiptsMaxPending="
+                + receiptsMaxPending + "]";
     }
 }

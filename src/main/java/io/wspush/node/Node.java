@@ -14,7 +14,9 @@ import io.wspush.metrics.PushMetrics;
 import io.wspush.protocol.Delivery;
 import io.wspush.protocol.Disconnect;
 import io.wspush.protocol.LogText;
+import io.wspush.protocol.ReceiptTag;
 import io.wspush.protocol.RegistrationFrame;
+import io.wspush.receipts.Receipts;
 import io.wspush.registry.SessionRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.websocket.CloseReason;
@@ -57,6 +59,7 @@ public class Node implements Broker.LocalNode {
     private Presence presence;
     private PushMetrics metrics;
     private SocketEvents sockets;
+    private Receipts receipts;
     private ScheduledThreadPoolExecutor timer;
     private ThreadPoolExecutor closer;
     private ThreadPoolExecutor pinger;
@@ -98,6 +101,7 @@ public class Node implements Broker.LocalNode {
         metrics.gauge("wspush.queued.bytes", "Size of the queued frames, counted as wspush.queue.max-bytes counts it "
                 + "(characters)", limits.totals()::chars);
         this.broker = Brokers.create(config, metrics, Threads.named("wspush-redis"));
+        this.receipts = new Receipts(config, metrics, broker, Threads.named("wspush-receipts"));
         this.sockets = new SocketEvents(this, config, registry, tokens, metrics, closer, limits);
         broker.start(this);
         this.presence = Presence.create(config, broker, new Presence.Local() {
@@ -136,6 +140,7 @@ public class Node implements Broker.LocalNode {
         }
         LOG.info("wspush node stopping: closing " + registry.openCount() + " connections with 1001");
         timer.shutdownNow();
+        receipts.stop(); // pushes waiting for receipts are answered with what is known, not left hanging
         // v1 clients learn over how long to spread their reconnects, so a node's clients do not all land at once.
         CloseReason v1Shutdown = Disconnect.shutdownWithSpread(config.reconnectSpread().toMillis());
         for (Connection c : new ArrayList<>(registry.openConnections())) {
@@ -152,6 +157,14 @@ public class Node implements Broker.LocalNode {
         metrics.close();
         state = State.STOPPED;
         LOG.info("wspush node stopped");
+    }
+
+    /**
+     * Answers every push waiting for receipts with what is known and refuses new waits: the application is going
+     * away (called before {@link #stop}, while the REST layer can still answer).
+     */
+    public void answerWaitingReceipts() {
+        if (receipts != null) receipts.stop();
     }
 
     public State state() {
@@ -196,6 +209,11 @@ public class Node implements Broker.LocalNode {
         return sockets;
     }
 
+    @Produces
+    Receipts receipts() {
+        return receipts;
+    }
+
     // ---- pushes ----
 
     /** @return the {@code delivered} count; throws IllegalStateException while not running */
@@ -216,6 +234,23 @@ public class Node implements Broker.LocalNode {
                 config.history() ? id : null);
         if (LOG.isLoggable(Level.FINE)) LOG.fine("push user=" + LogText.escape(userId) + " delivered=" + p.delivered() + " offset=" + p.offset());
         return p;
+    }
+
+    /**
+     * {@link #push} for a pusher waiting for receipts: the delivery carries {@code tag} to every node.
+     *
+     * @throws IllegalStateException while not running
+     */
+    public Broker.Published push(String userId, String event, String message, String id, ReceiptTag tag) {
+        requireRunning();
+        metrics.pushes.increment();
+        return broker.publish(new Delivery(userId, event, message, System.currentTimeMillis()).withReceipt(tag),
+                config.history() ? id : null);
+    }
+
+    /** A registered v1 connection acknowledged a message (docs/PROTOCOL.md "Receipts"). */
+    void acked(Connection c, long offset) {
+        receipts.acked(c, offset);
     }
 
     /**
@@ -302,6 +337,7 @@ public class Node implements Broker.LocalNode {
 
     @Override
     public int deliverLocally(Delivery d, Broker.Route route) {
+        if (d.receipt != null) return deliverWithReceipt(d, route);
         int n = 0;
         Connection[] targets = registry.connections(d.userId);
         for (Connection c : targets) {
@@ -316,6 +352,26 @@ public class Node implements Broker.LocalNode {
         }
         if (route != Broker.Route.ECHO) metrics.delivered.increment(n);
         return n;
+    }
+
+    /** {@link #deliverLocally} of a push whose pusher waits for receipts: the same rules, noted by {@link Receipts}. */
+    private int deliverWithReceipt(Delivery d, Broker.Route route) {
+        boolean own = d.receipt.origin() == null || route == Broker.Route.ECHO;
+        int n = receipts.deliver(d, own, route == Broker.Route.REMOTE, registry.connections(d.userId), c -> {
+            Sequencer s = c.sequencer();
+            if (s != null) return route.sequenced && s.offer(d, route.complete);
+            if (!route.plain || !d.matches(c.event())) return false;
+            if (c.send(d)) return true;
+            metrics.dropped.increment();
+            return false;
+        });
+        if (route != Broker.Route.ECHO) metrics.delivered.increment(n);
+        return n;
+    }
+
+    @Override
+    public void fromNode(String report) {
+        receipts.fromNode(report);
     }
 
     @Override

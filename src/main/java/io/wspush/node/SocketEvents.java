@@ -7,6 +7,7 @@ import io.wspush.connection.Connection;
 import io.wspush.connection.ConnectionWriter;
 import io.wspush.connection.Sequencer;
 import io.wspush.metrics.PushMetrics;
+import io.wspush.protocol.AckFrame;
 import io.wspush.protocol.Disconnect;
 import io.wspush.protocol.Envelopes;
 import io.wspush.protocol.LogText;
@@ -97,6 +98,9 @@ public final class SocketEvents implements Connection.Owner {
             else register(c, text);
         } else if (c.v1() && Envelopes.isPing(text)) {
             c.sendText(Envelopes.PONG);
+        } else if (c.v1() && AckFrame.looksLikeAck(text)) {
+            long offset = AckFrame.offset(text);
+            if (offset > 0) node.acked(c, offset);
         } else {
             refresh.offer(c, text); // a v1 client's {"type":"refresh"}; other frames are ignored, as wserver did
         }

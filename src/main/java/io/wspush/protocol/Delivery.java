@@ -19,6 +19,8 @@ public final class Delivery {
      * history encodes its envelope once for all its users (the envelope names no user).
      */
     private final String[] envelope;
+    /** The pusher waits for receipts of this push (see {@link ReceiptTag}); null for nearly every push. */
+    public final ReceiptTag receipt;
 
     public Delivery(String userId, String event, String message, long acceptedAtMillis) {
         this(userId, event, message, acceptedAtMillis, 0, null);
@@ -30,6 +32,12 @@ public final class Delivery {
 
     private Delivery(String userId, String event, String message, long acceptedAtMillis, long offset, String epoch,
                      String[] envelope) {
+        this(userId, event, message, acceptedAtMillis, offset, epoch, envelope, null);
+    }
+
+    private Delivery(String userId, String event, String message, long acceptedAtMillis, long offset, String epoch,
+                     String[] envelope, ReceiptTag receipt) {
+        this.receipt = receipt;
         this.envelope = envelope;
         this.userId = userId;
         this.event = event;
@@ -41,7 +49,12 @@ public final class Delivery {
 
     /** The same push at its place in the user's history. */
     public Delivery at(long offset, String epoch) {
-        return new Delivery(userId, event, message, acceptedAtMillis, offset, epoch);
+        return new Delivery(userId, event, message, acceptedAtMillis, offset, epoch, new String[1], receipt);
+    }
+
+    /** The same push, whose pusher waits for receipts. */
+    public Delivery withReceipt(ReceiptTag tag) {
+        return new Delivery(userId, event, message, acceptedAtMillis, offset, epoch, envelope, tag);
     }
 
     /** The same push (same frames) for another user: a multicast. */

@@ -43,15 +43,23 @@ public class PushResource {
     @Inject
     Config config;
 
+    @Inject
+    ReceiptPush receipts;
+
+    /** A {@link Response}, or for a push waiting for receipts a CompletionStage of one (asynchronous JAX-RS). */
     @POST
     @Produces(MediaType.APPLICATION_JSON)
-    public Response push(@Context HttpHeaders headers, InputStream body) throws IOException {
+    public Object push(@Context HttpHeaders headers, InputStream body) throws IOException {
         // Headers are read from HttpHeaders: a @HeaderParam String costs a reflective String(String) call each.
         if (!keys.push().accepts(headers.getHeaderString(HttpHeaders.AUTHORIZATION))) return JsonResponses.unauthorized();
         int max = config.pushMaxBytes();
         byte[] bytes = BoundedBody.read(headers.getHeaderString(HttpHeaders.CONTENT_LENGTH), body, max);
         if (bytes == null) {
             return JsonResponses.error(413, "payload_too_large", "push body is larger than " + max + " bytes");
+        }
+        if (ReceiptPush.mentioned(bytes)) {
+            Object waiting = receipts.handle(bytes);
+            if (waiting != null) return waiting;
         }
         if (PushBatch.mayBeBatch(bytes)) return batch(bytes);
         PushRequest req;

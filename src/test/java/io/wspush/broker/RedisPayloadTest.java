@@ -110,4 +110,19 @@ class RedisPayloadTest {
         assertEquals(p, spliced);
         assertEquals(0, RedisPayload.decode(RedisPayload.push("o", new Delivery("a", null, "m", 1)).encode()).offset());
     }
+
+    @Test
+    void aPushWaitingForReceiptsCarriesItsWaitIdAndOthersStayAsTheyWere() {
+        Delivery d = new Delivery("alice", null, "m", 7L).withReceipt(new io.wspush.protocol.ReceiptTag(null, 12));
+        String open = RedisPayload.push("node-a#01", d).encodeOpen();
+        RedisPayload p = RedisPayload.decode(RedisPayload.close(open, 5, "0123456789abcdef"));
+        assertEquals(12, p.receipt());
+        // The receiving node learns whom to report to: the origin of the payload.
+        assertEquals(new io.wspush.protocol.ReceiptTag("node-a#01", 12), p.delivery().receipt);
+        assertEquals(5, p.delivery().offset);
+        // Without receipts the payload is byte for byte what it was (older nodes read both).
+        String plain = RedisPayload.push("o", new Delivery("a", null, "m", 1)).encode();
+        assertEquals("{\"v\":1,\"k\":\"push\",\"o\":\"o\",\"u\":\"a\",\"e\":null,\"m\":\"m\",\"t\":1}", plain);
+        assertNull(RedisPayload.decode(plain).delivery().receipt);
+    }
 }

@@ -167,6 +167,28 @@ class AlertPageIT {
         System.out.println("screenshot: " + browser.screenshot("alerts-phone-dark").toAbsolutePath());
     }
 
+    /** The page's client acknowledges each alert after showing it: a push waiting for receipts learns it at once. */
+    @Test
+    void thePageAcknowledgesWhatItShowsAndShowsNothingMoreForIt() throws Exception {
+        page = new AlertPage(browser).open(demo.base());
+        page.connect("dora", null);
+        long t0 = System.nanoTime();
+        var r = Http.post(demo.http("push"), demo.pushKey(),
+                "{\"userId\":\"dora\",\"message\":\"Seen on screen\",\"receipts\":{\"wait\":10}}");
+        long tookMs = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(1, Http.intField(r, "delivered"), r.body());
+        assertEquals(1, Http.intField(r, "acknowledged"), r.body());
+        assertTrue(r.body().contains("\"complete\":true"), r.body());
+        assertTrue(tookMs < 8000, "the page's ack came late: " + tookMs + " ms");
+        page.awaitAlerts(1);
+        assertEquals("Seen on screen", page.alerts().get(0).message());
+        assertEquals("1", page.el("alertCount").getText());
+        assertFalse(page.el("notice").isDisplayed(), "no notice for an acknowledged alert");
+        assertFalse(page.el("error").isDisplayed() && !page.el("error").getText().isEmpty(), "no error shown");
+        assertEquals(List.of(), browser.consoleErrors(), "console errors");
+    }
+
     @Test
     void reconnectsAfterTheServerDropsTheConnectionAndReceivesTheNextPush() {
         page = new AlertPage(browser).open(demo.base());

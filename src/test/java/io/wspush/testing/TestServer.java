@@ -130,6 +130,18 @@ public final class TestServer implements AutoCloseable {
         return contextPath;
     }
 
+    /**
+     * Stops the web application while the server keeps serving (a hot undeploy): the node stops as on undeploy, and
+     * responses it gives meanwhile still reach their clients. {@link #close} afterwards.
+     */
+    public void undeploy() {
+        try {
+            server.getHandler().stop();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Override
     public void close() {
         try {
