@@ -121,8 +121,9 @@ class RedisPresenceIT {
             Poll.untilEquals("bob offline after B's crash" + why, Duration.ofSeconds(10), 0, () -> count(onA, "bob"));
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
             System.out.println("RedisPresenceIT: node B's connections stopped counting " + ms + " ms after its SIGKILL");
-            // The bound: presence.ttl after B's last heartbeat (plus the polls' own time on a busy machine).
-            assertTrue(ms <= TTL_SECONDS * 1000 + 1500, "B's connections counted " + ms + " ms after its crash");
+            // The bound: presence.ttl after B's last heartbeat, plus the polls' own time on a busy machine (the user
+            // hash's own expiry, 12 × ttl, or a connection timeout would take far longer).
+            assertTrue(ms <= 2 * TTL_SECONDS * 1000, "B's connections counted " + ms + " ms after its crash");
             // Its dead fields were deleted on the way: the user's hash holds A's field only.
             assertEquals(1L, (long) (Long) redis.command("HLEN", "wspush:presence:{alice}"));
         } finally {
