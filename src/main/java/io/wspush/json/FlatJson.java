@@ -73,9 +73,9 @@ public final class FlatJson {
                 } else if (v == Event.VALUE_STRING && lenientMembers.contains(key)) {
                     fields.put(key, p.getString());
                 } else if (v == Event.START_OBJECT) {
-                    p.skipObject();
+                    JsonSkip.rest(p);
                 } else if (v == Event.START_ARRAY) {
-                    p.skipArray();
+                    JsonSkip.rest(p);
                 }
             }
             if (p.hasNext()) return error("unexpected content after the JSON object");

@@ -1,5 +1,6 @@
 package io.wspush.protocol;
 
+import io.wspush.json.JsonSkip;
 import io.wspush.json.Jsonp;
 import jakarta.json.JsonException;
 import jakarta.json.stream.JsonParser;
@@ -38,8 +39,7 @@ public record RefreshFrame(String token) {
                     token = v == Event.VALUE_STRING ? p.getString() : null;
                     badToken = v != Event.VALUE_STRING;
                 }
-                if (v == Event.START_OBJECT) p.skipObject();
-                else if (v == Event.START_ARRAY) p.skipArray();
+                if (v == Event.START_OBJECT || v == Event.START_ARRAY) JsonSkip.rest(p);
             }
             if (p.hasNext()) return null; // trailing content: not JSON, not a frame of ours
         } catch (JsonException | NoSuchElementException | IllegalStateException e) {

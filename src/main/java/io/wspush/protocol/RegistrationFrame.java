@@ -1,6 +1,7 @@
 package io.wspush.protocol;
 
 import io.wspush.json.FlatJson;
+import io.wspush.json.JsonSkip;
 import io.wspush.json.Jsonp;
 import jakarta.json.JsonException;
 import jakarta.json.stream.JsonParser;
@@ -68,9 +69,9 @@ public record RegistrationFrame(String token, String event, Since since) {
                     else return MALFORMED;
                     if (found == MALFORMED) return MALFORMED;
                 } else if (v == Event.START_OBJECT) {
-                    p.skipObject();
+                    JsonSkip.rest(p);
                 } else if (v == Event.START_ARRAY) {
-                    p.skipArray();
+                    JsonSkip.rest(p);
                 }
             }
             return found;
@@ -99,8 +100,8 @@ public record RegistrationFrame(String token, String event, Since since) {
                     epoch = p.getString();
                 }
                 default -> {
-                    if (v == Event.START_OBJECT) p.skipObject();
-                    else if (v == Event.START_ARRAY) p.skipArray();
+                    if (v == Event.START_OBJECT) JsonSkip.rest(p);
+                    else if (v == Event.START_ARRAY) JsonSkip.rest(p);
                 }
             }
         }

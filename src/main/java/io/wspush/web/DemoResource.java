@@ -36,7 +36,7 @@ public class DemoResource {
         }
         Duration ttl = config.demoTokenTtl(); // wspush.demo.token-ttl
         String token = tokens.issue(userId, ttl);
-        long expiresAt = System.currentTimeMillis() / 1000 + ttl.toSeconds();
+        long expiresAt = (System.currentTimeMillis() + ttl.toMillis()) / 1000; // the token's exp (whole seconds)
         return JsonResponses.ok(JsonResponses.object().add("token", token).add("userId", userId).add("expiresAt", expiresAt)
                 .add("pushKey", Config.DEMO_PUSH_KEY));
     }

@@ -2,9 +2,12 @@ package io.wspush.protocol;
 
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 class RefreshFrameTest {
 
@@ -33,6 +36,22 @@ class RefreshFrameTest {
                 "{\"type\":\"refresh\",\"token\":\"t\"", "{\"token\":\"refresh\"}", ""}) {
             assertNull(RefreshFrame.parse(text), text);
         }
+    }
+
+    @Test
+    void unterminatedOrDeeplyNestedFramesAreNotFramesAndEndQuickly() {
+        // JSON-P's skipArray looped forever on these (eclipse-ee4j/parsson#23): a container thread lost for good.
+        String deep = "[".repeat(100_000) + "]".repeat(100_000);
+        for (String text : new String[] {
+                "{\"type\":\"refresh\",\"x\":[", "{\"type\":\"refresh\",\"x\":{\"a\":[1,",
+                "{\"type\":\"refresh\",\"x\":" + deep + ",\"token\":\"t\"}"}) {
+            assertNull(assertTimeoutPreemptively(Duration.ofSeconds(5), () -> RefreshFrame.parse(text)), text);
+            assertNull(assertTimeoutPreemptively(Duration.ofSeconds(5), () -> RegistrationFrame.parse(text, true)), text);
+        }
+        String since = "{\"token\":\"t\",\"since\":{\"offset\":1,\"epoch\":\"e\",\"x\":[";
+        assertNull(assertTimeoutPreemptively(Duration.ofSeconds(5), () -> RegistrationFrame.parse(since, true)));
+        String nested = "{\"type\":\"refresh\",\"x\":" + "[".repeat(100) + "]".repeat(100) + ",\"token\":\"t\"}";
+        assertEquals("t", RefreshFrame.parse(nested).token());
     }
 
     @Test
