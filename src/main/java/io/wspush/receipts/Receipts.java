@@ -118,11 +118,13 @@ public final class Receipts {
     }
 
     /**
-     * The push was made. Without an offset (history unreachable) no connection can acknowledge it: answered now.
-     * {@code nodes}: other nodes the push reached, which will report (-1: unknown).
+     * The push was made. {@code nodes}: other nodes the push reached, which will report (-1: unknown, Redis did not
+     * answer within the publish budget: the push may still go out, with an offset, through Redis; the wait then
+     * learns what it can until its deadline). Without an offset and without that chance (history unreachable) no
+     * connection can acknowledge it: answered now.
      */
     public void pushed(ReceiptWait w, long offset, int nodes) {
-        if (offset <= 0) {
+        if (offset <= 0 && nodes >= 0) {
             finish(w);
             return;
         }
@@ -193,6 +195,7 @@ public final class Receipts {
                     h = fresh;
                     if (own) {
                         w.key = k;
+                        w.offsetSeen(d.offset);
                     } else {
                         // Another node's wait: its acks are forwarded until its longest possible wait is over.
                         remoteEntries.incrementAndGet();

@@ -193,7 +193,23 @@ class ReceiptsTest {
         ReceiptWait u = book.begin(Duration.ofSeconds(30), noOffset::complete);
         book.deliver(new Delivery("u", null, "m", 1L).withReceipt(book.tag(u)), true, false,
                 new Connection[]{connection(Envelopes.SUBPROTOCOL, "u")}, c -> true);
-        book.pushed(u, 0, -1);
+        book.pushed(u, 0, 0); // history unreachable: no offset, and none to come
         assertEquals(new ReceiptAnswer(1, 0, 1, 0, false), await(noOffset), "a v1 client cannot ack without offset");
+    }
+
+    @Test
+    void aPushWhoseOffsetCameTooLateForItsAnswerStillCountsWhatComesThroughRedis() throws Exception {
+        CompletableFuture<ReceiptAnswer> answer = new CompletableFuture<>();
+        ReceiptWait w = book.begin(Duration.ofSeconds(2), answer::complete);
+        book.pushed(w, 0, -1); // the history script missed the publish budget: it may still run
+        Connection a = connection(Envelopes.SUBPROTOCOL, "u");
+        // It ran: this node's own push comes back through its subscription, with its offset.
+        book.deliver(new Delivery("u", null, "m", 1L, 6, "e").withReceipt(new ReceiptTag("me#1", w.id)), true, false,
+                new Connection[]{a}, c -> true);
+        book.fromNode(ReceiptReport.handed(w.id, 1, 0));
+        book.fromNode(ReceiptReport.acked(w.id, 1));
+        book.acked(a, 6);
+        assertFalse(answer.isDone(), "how many nodes got it is unknown: the wait runs to its deadline");
+        assertEquals(new ReceiptAnswer(2, 2, 0, 6, false), await(answer));
     }
 }
