@@ -96,8 +96,7 @@ public final class SocketEvents implements Connection.Owner {
         } else if (c.v1() && Envelopes.isPing(text)) {
             c.sendText(Envelopes.PONG);
         } else if (c.v1() && AckFrame.looksLikeAck(text)) {
-            long offset = AckFrame.offset(text);
-            if (offset > 0) node.acked(c, offset);
+            node.acked(c, text);
         }
         // Other frames after registration are ignored, as wserver did.
     }

@@ -4,6 +4,7 @@ import io.wspush.broker.Broker;
 import io.wspush.config.Config;
 import io.wspush.connection.Connection;
 import io.wspush.metrics.PushMetrics;
+import io.wspush.protocol.AckFrame;
 import io.wspush.protocol.Delivery;
 import io.wspush.protocol.ReceiptTag;
 import io.micrometer.core.instrument.Counter;
@@ -76,7 +77,7 @@ public final class Receipts {
         timer.setRemoveOnCancelPolicy(true);
         timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // stop() answers the waits itself
         metrics.gauge("wspush.receipts.waiting", "Pushes on this node waiting for receipts", pending::get);
-        this.acks = metrics.counter("wspush.receipts.acks", "Acks received from wspush.v1 connections on this node");
+        this.acks = metrics.counter("wspush.receipts.acks", "Ack frames received from wspush.v1 connections on this node");
         this.complete = metrics.counter("wspush.receipts.complete",
                 "Receipt waits answered because every connection that can acknowledge did");
         this.timedOut = metrics.counter("wspush.receipts.timed.out",
@@ -234,9 +235,19 @@ public final class Receipts {
         return n;
     }
 
+    /**
+     * A registered v1 connection sent an ack frame ({@link AckFrame#looksLikeAck}). While nothing here waits for
+     * receipts (the usual case) it is not even parsed.
+     */
+    public void ackFrame(Connection c, String frame) {
+        acks.increment();
+        if (handed.isEmpty()) return;
+        long offset = AckFrame.offset(frame);
+        if (offset > 0) acked(c, offset);
+    }
+
     /** A registered v1 connection acknowledged the message at {@code offset} of its user. */
     public void acked(Connection c, long offset) {
-        acks.increment();
         Handed h = handed.get(new Key(c.userId(), offset));
         if (h == null || !h.connections.replace(c, Boolean.FALSE, Boolean.TRUE)) return; // nobody waits, or counted
         if (h.local != null) {
