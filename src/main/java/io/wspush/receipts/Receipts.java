@@ -189,6 +189,11 @@ public final class Receipts {
         if (d.offset > 0 && (own ? w != null : report)) {
             Key k = new Key(d.userId, d.offset);
             h = handed.get(k);
+            if (h != null && !(own ? h.local == w : h.local == null && h.id == tag.id() && h.origin.equals(tag.origin()))) {
+                // The same offset of an older epoch (the user's history was lost meanwhile): the newer push wins.
+                if (handed.remove(k, h) && h.local == null) remoteEntries.decrementAndGet();
+                h = null;
+            }
             if (h == null && (own || remoteEntries.get() < maxPending)) {
                 Handed fresh = new Handed(w, tag.origin(), tag.id());
                 h = handed.putIfAbsent(k, fresh);

@@ -212,4 +212,22 @@ class ReceiptsTest {
         assertFalse(answer.isDone(), "how many nodes got it is unknown: the wait runs to its deadline");
         assertEquals(new ReceiptAnswer(2, 2, 0, 6, false), await(answer));
     }
+
+    @Test
+    void theSameOffsetOfANewEpochBelongsToTheNewerPush() throws Exception {
+        Connection a = connection(Envelopes.SUBPROTOCOL, "u");
+        CompletableFuture<ReceiptAnswer> older = new CompletableFuture<>();
+        ReceiptWait w1 = book.begin(Duration.ofSeconds(2), older::complete);
+        book.deliver(new Delivery("u", null, "old", 1L, 1, "e1").withReceipt(book.tag(w1)), true, false,
+                new Connection[]{a}, c -> true);
+        book.pushed(w1, 1, 0);
+        CompletableFuture<ReceiptAnswer> newer = new CompletableFuture<>();
+        ReceiptWait w2 = book.begin(Duration.ofSeconds(30), newer::complete);
+        book.deliver(new Delivery("u", null, "new", 2L, 1, "e2").withReceipt(book.tag(w2)), true, false,
+                new Connection[]{a}, c -> true);
+        book.pushed(w2, 1, 0);
+        book.acked(a, 1);
+        assertEquals(new ReceiptAnswer(1, 1, 0, 1, true), await(newer));
+        assertEquals(new ReceiptAnswer(1, 0, 0, 1, false), await(older));
+    }
 }
