@@ -248,9 +248,9 @@ public class Node implements Broker.LocalNode {
                 config.history() ? id : null);
     }
 
-    /** A registered v1 connection acknowledged a message (docs/PROTOCOL.md "Receipts"). */
-    void acked(Connection c, long offset) {
-        receipts.acked(c, offset);
+    /** A registered v1 connection sent an ack frame (docs/PROTOCOL.md "Receipts"). */
+    void acked(Connection c, String frame) {
+        receipts.ackFrame(c, frame);
     }
 
     /**

@@ -99,8 +99,7 @@ public final class SocketEvents implements Connection.Owner {
         } else if (c.v1() && Envelopes.isPing(text)) {
             c.sendText(Envelopes.PONG);
         } else if (c.v1() && AckFrame.looksLikeAck(text)) {
-            long offset = AckFrame.offset(text);
-            if (offset > 0) node.acked(c, offset);
+            node.acked(c, text);
         } else {
             refresh.offer(c, text); // a v1 client's {"type":"refresh"}; other frames are ignored, as wserver did
         }

@@ -50,10 +50,15 @@ public final class ReceiptWait {
 
     /** The push was made: its offset, and how many other nodes will report (-1: unknown, wait for the deadline). */
     synchronized boolean armed(long offset, int nodes) {
-        this.offset = offset;
+        if (offset > 0) this.offset = offset;
         this.expectedReports = nodes;
         this.armed = true;
         return complete();
+    }
+
+    /** The offset, learnt from a delivery (when the push itself did not learn it in time). */
+    synchronized void offsetSeen(long offset) {
+        if (this.offset == 0) this.offset = offset;
     }
 
     private boolean complete() {

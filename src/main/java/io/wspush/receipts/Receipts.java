@@ -4,6 +4,7 @@ import io.wspush.broker.Broker;
 import io.wspush.config.Config;
 import io.wspush.connection.Connection;
 import io.wspush.metrics.PushMetrics;
+import io.wspush.protocol.AckFrame;
 import io.wspush.protocol.Delivery;
 import io.wspush.protocol.ReceiptTag;
 import io.micrometer.core.instrument.Counter;
@@ -76,7 +77,7 @@ public final class Receipts {
         timer.setRemoveOnCancelPolicy(true);
         timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // stop() answers the waits itself
         metrics.gauge("wspush.receipts.waiting", "Pushes on this node waiting for receipts", pending::get);
-        this.acks = metrics.counter("wspush.receipts.acks", "Acks received from wspush.v1 connections on this node");
+        this.acks = metrics.counter("wspush.receipts.acks", "Ack frames received from wspush.v1 connections on this node");
         this.complete = metrics.counter("wspush.receipts.complete",
                 "Receipt waits answered because every connection that can acknowledge did");
         this.timedOut = metrics.counter("wspush.receipts.timed.out",
@@ -118,11 +119,13 @@ public final class Receipts {
     }
 
     /**
-     * The push was made. Without an offset (history unreachable) no connection can acknowledge it: answered now.
-     * {@code nodes}: other nodes the push reached, which will report (-1: unknown).
+     * The push was made. {@code nodes}: other nodes the push reached, which will report (-1: unknown, Redis did not
+     * answer within the publish budget: the push may still go out, with an offset, through Redis; the wait then
+     * learns what it can until its deadline). Without an offset and without that chance (history unreachable) no
+     * connection can acknowledge it: answered now.
      */
     public void pushed(ReceiptWait w, long offset, int nodes) {
-        if (offset <= 0) {
+        if (offset <= 0 && nodes >= 0) {
             finish(w);
             return;
         }
@@ -186,6 +189,11 @@ public final class Receipts {
         if (d.offset > 0 && (own ? w != null : report)) {
             Key k = new Key(d.userId, d.offset);
             h = handed.get(k);
+            if (h != null && !(own ? h.local == w : h.local == null && h.id == tag.id() && h.origin.equals(tag.origin()))) {
+                // The same offset of an older epoch (the user's history was lost meanwhile): the newer push wins.
+                if (handed.remove(k, h) && h.local == null) remoteEntries.decrementAndGet();
+                h = null;
+            }
             if (h == null && (own || remoteEntries.get() < maxPending)) {
                 Handed fresh = new Handed(w, tag.origin(), tag.id());
                 h = handed.putIfAbsent(k, fresh);
@@ -193,6 +201,7 @@ public final class Receipts {
                     h = fresh;
                     if (own) {
                         w.key = k;
+                        w.offsetSeen(d.offset);
                     } else {
                         // Another node's wait: its acks are forwarded until its longest possible wait is over.
                         remoteEntries.incrementAndGet();
@@ -231,9 +240,19 @@ public final class Receipts {
         return n;
     }
 
+    /**
+     * A registered v1 connection sent an ack frame ({@link AckFrame#looksLikeAck}). While nothing here waits for
+     * receipts (the usual case) it is not even parsed.
+     */
+    public void ackFrame(Connection c, String frame) {
+        acks.increment();
+        if (handed.isEmpty()) return;
+        long offset = AckFrame.offset(frame);
+        if (offset > 0) acked(c, offset);
+    }
+
     /** A registered v1 connection acknowledged the message at {@code offset} of its user. */
     public void acked(Connection c, long offset) {
-        acks.increment();
         Handed h = handed.get(new Key(c.userId(), offset));
         if (h == null || !h.connections.replace(c, Boolean.FALSE, Boolean.TRUE)) return; // nobody waits, or counted
         if (h.local != null) {

@@ -92,6 +92,22 @@ class ContainersIT {
                     + "{\"userId\":\"carol\",\"online\":false,\"connections\":0}]}", presence.body(), why);
             assertEquals(4, Http.intField(Http.get(c.uri("/presence/alice"), KEY), "connections"), why);
 
+            // A push waiting for receipts, answered asynchronously through the container's own JAX-RS: the v1 client
+            // acknowledges; the plain ones are delivered but cannot.
+            var receipts = Http.CLIENT.sendAsync(java.net.http.HttpRequest.newBuilder(c.uri("/push"))
+                    .header("Authorization", "Bearer " + KEY).timeout(Duration.ofSeconds(30))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                            "{\"userId\":\"alice\",\"message\":\"ack me\",\"receipts\":{\"wait\":10}}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            for (WsClient x : aliceConns) assertEquals("ack me", x.next(), why);
+            jakarta.json.JsonObject envelope = jakarta.json.Json.createReader(new java.io.StringReader(aliceV1.next())).readObject();
+            assertEquals("ack me", envelope.getString("message"), why);
+            aliceV1.send("{\"type\":\"ack\",\"offset\":" + envelope.getJsonNumber("offset").longValueExact() + "}");
+            HttpResponse<String> receipted = receipts.get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(200, receipted.statusCode(), receipted.body() + why);
+            assertTrue(receipted.body().startsWith("{\"delivered\":4,\"acknowledged\":1,\"plain\":3,"), receipted.body() + why);
+            assertTrue(receipted.body().endsWith("\"complete\":true}"), receipted.body() + why);
+
             // A browser's offer of permessage-deflate is refused by default, whatever the container would install.
             String head = Handshake.head(c.wsUri("/ws"),
                     Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"));

@@ -243,6 +243,8 @@ class ReceiptsIT {
             assertEquals(200, health.statusCode(), health.body());
             long tookMs = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(tookMs < 3000, "refusal, ordinary push and /health took " + tookMs + " ms while 1000 waited");
+            System.out.printf("ReceiptsIT: with %d pushes waiting, a refusal, an ordinary push and /health took %d ms%n",
+                    MAX_PENDING, tookMs);
             for (var w : waiting) assertFalse(w.isDone(), "a waiting push answered before its acknowledgement");
             // The device has every message (and the refused one never came): it acknowledges them all.
             for (int i = 0; i < MAX_PENDING; i++) receiveAndAck(device);

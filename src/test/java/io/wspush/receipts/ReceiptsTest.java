@@ -193,7 +193,41 @@ class ReceiptsTest {
         ReceiptWait u = book.begin(Duration.ofSeconds(30), noOffset::complete);
         book.deliver(new Delivery("u", null, "m", 1L).withReceipt(book.tag(u)), true, false,
                 new Connection[]{connection(Envelopes.SUBPROTOCOL, "u")}, c -> true);
-        book.pushed(u, 0, -1);
+        book.pushed(u, 0, 0); // history unreachable: no offset, and none to come
         assertEquals(new ReceiptAnswer(1, 0, 1, 0, false), await(noOffset), "a v1 client cannot ack without offset");
+    }
+
+    @Test
+    void aPushWhoseOffsetCameTooLateForItsAnswerStillCountsWhatComesThroughRedis() throws Exception {
+        CompletableFuture<ReceiptAnswer> answer = new CompletableFuture<>();
+        ReceiptWait w = book.begin(Duration.ofSeconds(2), answer::complete);
+        book.pushed(w, 0, -1); // the history script missed the publish budget: it may still run
+        Connection a = connection(Envelopes.SUBPROTOCOL, "u");
+        // It ran: this node's own push comes back through its subscription, with its offset.
+        book.deliver(new Delivery("u", null, "m", 1L, 6, "e").withReceipt(new ReceiptTag("me#1", w.id)), true, false,
+                new Connection[]{a}, c -> true);
+        book.fromNode(ReceiptReport.handed(w.id, 1, 0));
+        book.fromNode(ReceiptReport.acked(w.id, 1));
+        book.acked(a, 6);
+        assertFalse(answer.isDone(), "how many nodes got it is unknown: the wait runs to its deadline");
+        assertEquals(new ReceiptAnswer(2, 2, 0, 6, false), await(answer));
+    }
+
+    @Test
+    void theSameOffsetOfANewEpochBelongsToTheNewerPush() throws Exception {
+        Connection a = connection(Envelopes.SUBPROTOCOL, "u");
+        CompletableFuture<ReceiptAnswer> older = new CompletableFuture<>();
+        ReceiptWait w1 = book.begin(Duration.ofSeconds(2), older::complete);
+        book.deliver(new Delivery("u", null, "old", 1L, 1, "e1").withReceipt(book.tag(w1)), true, false,
+                new Connection[]{a}, c -> true);
+        book.pushed(w1, 1, 0);
+        CompletableFuture<ReceiptAnswer> newer = new CompletableFuture<>();
+        ReceiptWait w2 = book.begin(Duration.ofSeconds(30), newer::complete);
+        book.deliver(new Delivery("u", null, "new", 2L, 1, "e2").withReceipt(book.tag(w2)), true, false,
+                new Connection[]{a}, c -> true);
+        book.pushed(w2, 1, 0);
+        book.acked(a, 1);
+        assertEquals(new ReceiptAnswer(1, 1, 0, 1, true), await(newer));
+        assertEquals(new ReceiptAnswer(1, 0, 0, 1, false), await(older));
     }
 }
