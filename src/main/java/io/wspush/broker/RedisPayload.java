@@ -1,5 +1,6 @@
 package io.wspush.broker;
 
+import io.wspush.json.JsonSkip;
 import io.wspush.json.Jsonp;
 import io.wspush.protocol.Delivery;
 import io.wspush.protocol.ReceiptTag;
@@ -118,8 +119,8 @@ public record RedisPayload(Kind kind, String origin, String userId, String event
                     case "epoch" -> h = string(val, p, key);
                     case "r" -> r = integral(val, p, key);
                     default -> {
-                        if (val == Event.START_OBJECT) p.skipObject();
-                        else if (val == Event.START_ARRAY) p.skipArray();
+                        if (val == Event.START_OBJECT) JsonSkip.rest(p);
+                        else if (val == Event.START_ARRAY) JsonSkip.rest(p);
                     }
                 }
             }

@@ -1,5 +1,6 @@
 package io.wspush.presence;
 
+import io.wspush.json.JsonSkip;
 import io.wspush.json.Jsonp;
 import jakarta.json.JsonException;
 import jakarta.json.stream.JsonParser;
@@ -66,7 +67,7 @@ public record PresenceRequest(List<String> userIds) {
     }
 
     private static void skip(JsonParser p, Event v) {
-        if (v == Event.START_OBJECT) p.skipObject();
-        else if (v == Event.START_ARRAY) p.skipArray();
+        if (v == Event.START_OBJECT) JsonSkip.rest(p);
+        else if (v == Event.START_ARRAY) JsonSkip.rest(p);
     }
 }

@@ -1,5 +1,6 @@
 package io.wspush.push;
 
+import io.wspush.json.JsonSkip;
 import io.wspush.json.Jsonp;
 import jakarta.json.JsonException;
 import jakarta.json.stream.JsonParser;
@@ -105,7 +106,7 @@ public final class PushBatch {
                     if (e == Event.START_OBJECT) {
                         item = item(p);
                     } else {
-                        if (e == Event.START_ARRAY) p.skipArray();
+                        if (e == Event.START_ARRAY) JsonSkip.rest(p);
                         item = new Bad("each item must be a JSON object");
                     }
                     total += Math.max(1, weight(item));
@@ -200,8 +201,8 @@ public final class PushBatch {
     }
 
     private static void skip(JsonParser p, Event v) {
-        if (v == Event.START_OBJECT) p.skipObject();
-        else if (v == Event.START_ARRAY) p.skipArray();
+        if (v == Event.START_OBJECT) JsonSkip.rest(p);
+        else if (v == Event.START_ARRAY) JsonSkip.rest(p);
     }
 
     private static String first(String error, String candidate) {

@@ -1,5 +1,6 @@
 package io.wspush.push;
 
+import io.wspush.json.JsonSkip;
 import io.wspush.broker.Broker;
 import io.wspush.config.Config;
 import io.wspush.json.Jsonp;
@@ -114,7 +115,7 @@ public class ReceiptPush {
             if (first == Event.START_ARRAY) {
                 for (Event e = p.next(); e != Event.END_ARRAY; e = p.next()) {
                     if (e == Event.START_OBJECT && receiptsMember(p) != null) return batch();
-                    if (e == Event.START_ARRAY) p.skipArray();
+                    if (e == Event.START_ARRAY) JsonSkip.rest(p);
                 }
                 return Asked.NONE;
             }
@@ -128,9 +129,9 @@ public class ReceiptPush {
                 if (key.equals("receipts")) {
                     found = v == Event.VALUE_NULL ? Asked.NONE : wait(p, v, maxWait);
                 } else if (v == Event.START_OBJECT) {
-                    p.skipObject();
+                    JsonSkip.rest(p);
                 } else if (v == Event.START_ARRAY) {
-                    p.skipArray();
+                    JsonSkip.rest(p);
                 }
             }
             return batch && found != Asked.NONE ? batch() : found;
@@ -150,8 +151,8 @@ public class ReceiptPush {
             String key = p.getString();
             Event v = p.next();
             if (key.equals("receipts") && v != Event.VALUE_NULL) found = v;
-            if (v == Event.START_OBJECT) p.skipObject();
-            else if (v == Event.START_ARRAY) p.skipArray();
+            if (v == Event.START_OBJECT) JsonSkip.rest(p);
+            else if (v == Event.START_ARRAY) JsonSkip.rest(p);
         }
         return found;
     }
@@ -160,7 +161,7 @@ public class ReceiptPush {
     private static Asked wait(JsonParser p, Event v, Duration maxWait) {
         String shape = "receipts must be an object {\"wait\":<seconds>}";
         if (v != Event.START_OBJECT) {
-            if (v == Event.START_ARRAY) p.skipArray();
+            if (v == Event.START_ARRAY) JsonSkip.rest(p);
             return new Asked(shape, null);
         }
         BigDecimal seconds = null;
@@ -171,8 +172,8 @@ public class ReceiptPush {
             if (key.equals("wait") && w == Event.VALUE_NUMBER) {
                 seconds = p.getBigDecimal();
             } else {
-                if (w == Event.START_OBJECT) p.skipObject();
-                else if (w == Event.START_ARRAY) p.skipArray();
+                if (w == Event.START_OBJECT) JsonSkip.rest(p);
+                else if (w == Event.START_ARRAY) JsonSkip.rest(p);
                 if (bad == null) {
                     bad = key.equals("wait") ? "receipts.wait must be a number of seconds"
                             : "receipts has no member \"" + (key.length() > 40 ? key.substring(0, 40) + "..." : key)

@@ -80,4 +80,25 @@ class UnterminatedJsonIT {
         assertEquals(400, r.statusCode(), r.body());
         assertEquals("bad_request", Http.stringField(r.body(), "error"));
     }
+
+    @Test
+    void unterminatedBatchReceiptAndPresenceBodiesAreBadRequests() throws Exception {
+        // Every reader of a body that skips members it does not know: arrays and multicasts (PushBatch), pushes that
+        // wait for receipts (ReceiptPush) and presence lookups. More bodies than a small pool has threads.
+        String[] pushes = {"[[", "[{\"userId\":\"uj\",\"message\":\"m\"},[1,", "{\"userIds\":[\"a\"],\"message\":\"m\",\"x\":[",
+                "{\"userIds\":[\"a\"],\"message\":\"m\",\"x\":{\"y\":[", "{\"userId\":\"uj\",\"message\":\"m\",\"receipts\":{\"wait\":1},\"x\":["};
+        for (int round = 0; round < 8; round++) {
+            for (String body : pushes) {
+                var r = Http.post(server.http("push"), server.pushKey(), body);
+                assertEquals(400, r.statusCode(), body + " -> " + r.body());
+                assertEquals("bad_request", Http.stringField(r.body(), "error"), body);
+            }
+            var r = Http.post(server.http("presence"), server.pushKey(), "{\"userIds\":[\"a\"],\"x\":[[");
+            assertEquals(400, r.statusCode(), r.body());
+        }
+        try (WsClient ok = Awaiting.registered(server, "uj-after", Tokens.valid("uj-after"), null)) {
+            assertEquals(1, Http.intField(Http.push(server, "uj-after", null, "still serving"), "delivered"));
+            assertEquals("still serving", ok.next());
+        }
+    }
 }
