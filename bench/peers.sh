@@ -21,8 +21,10 @@
 # Every side also counts the server's system calls in a separate run (run.sh SYSCALLS=1, perf stat).
 #
 # Environment (defaults in brackets): ROUNDS [2]  SIDES [wspush wserver nchan]  WSERVER_BIN (required for wserver)
-#   PORT [18100] (side i listens on PORT+i)  LOCK [/tmp/wspush-bench.lock] every run.sh holds it (flock), so
-#   benchmarks of other people on this machine do not overlap ours  OUT [target/bench/peers.jsonl]
+#   PORT [18100] (side i listens on PORT+i)  LOCK [/tmp/wspush-bench.lock] held (flock) for one round (its three
+#   sides, a few minutes), so that benchmarks of other people on this machine run neither during a round nor
+#   between its sides; LOCK_SCOPE=side takes it for each side instead  OUT [target/bench/peers.jsonl]
+#   SYSCALL_PUSHES [unicast, fanout: 20000] pushes of the separate system-call counting run (run.sh SYSCALLS=1)
 #   BUILD [1] 1 = build the WAR and the tool once first (outside the lock); 0 = measure what is in BUILD_DIR
 #   PRE_WARMUP, PRE_WARMUP_RATE, PRE_WARMUP_MODE, SYSCALLS, SCALE, SERVER_CPU, TOOL_CPU ...: as in bench/run.sh
 # Summary of an earlier session again: bench/peers.sh --table SESSION_ID
@@ -101,14 +103,16 @@ PORT=${PORT:-18100}
 LOCK=${LOCK:-/tmp/wspush-bench.lock}
 BUILD=${BUILD:-1}
 case "$SCENARIO" in
-  unicast)   : "${PRE_WARMUP:=200000}" "${PRE_WARMUP_RATE:=5000}"; EXTRA=(--pushes 100000) ;;
-  fanout)    : "${PRE_WARMUP:=200000}" "${PRE_WARMUP_RATE:=5000}" "${PRE_WARMUP_MODE:=load}"; EXTRA=(--pushes 100000) ;;
+  unicast)   : "${PRE_WARMUP:=200000}" "${PRE_WARMUP_RATE:=5000}" "${SYSCALL_PUSHES:=20000}"; EXTRA=(--pushes 100000) ;;
+  fanout)    : "${PRE_WARMUP:=200000}" "${PRE_WARMUP_RATE:=5000}" "${PRE_WARMUP_MODE:=load}" "${SYSCALL_PUSHES:=20000}"
+             EXTRA=(--pushes 100000) ;;
   broadcast) : "${PRE_WARMUP:=300}" "${PRE_WARMUP_RATE:=10}"; EXTRA=(--concurrency 1) ;;
   *) EXTRA=() ;;
 esac
 EXTRA+=(--protocol plain)   # wserver's wire protocol, which wspush speaks to plain clients
 export PRE_WARMUP=${PRE_WARMUP:-0} PRE_WARMUP_RATE=${PRE_WARMUP_RATE:-2000} PRE_WARMUP_MODE=${PRE_WARMUP_MODE:-probe}
-export SYSCALLS=${SYSCALLS:-1} OUT
+export SYSCALLS=${SYSCALLS:-1} SYSCALL_PUSHES=${SYSCALL_PUSHES:-} OUT
+LOCK_SCOPE=${LOCK_SCOPE:-round}
 case " $SIDES " in *" wserver "*) : "${WSERVER_BIN:?set WSERVER_BIN to the built wserver binary (bench/peers/wserver.sh)}"; export WSERVER_BIN ;; esac
 
 if [ "$BUILD" = 1 ]; then
@@ -123,16 +127,25 @@ SESSION=$(date -u +%Y%m%dT%H%M%SZ)
 REV=$(git rev-parse --short HEAD 2>/dev/null || echo none)
 echo "session $SESSION ($REV): $SCENARIO x $ROUNDS round(s) of [$SIDES], pre-warm-up $PRE_WARMUP ($PRE_WARMUP_MODE) at $PRE_WARMUP_RATE/s"
 RC=0
+exec 9>>"$LOCK"
+lock() { echo "waiting for $LOCK ($(date -u +%H:%M:%S))"; flock 9; echo "holding $LOCK ($(date -u +%H:%M:%S))"; }
+unlock() { flock -u 9; }
+trap unlock EXIT
 for R in $(seq "$ROUNDS"); do
+  [ "$LOCK_SCOPE" = side ] || lock
   i=0
   for SIDE in $SIDES; do
     case "$SIDE" in wspush) RUNNER=war ;; wserver|nchan) RUNNER=$SIDE ;; *) echo "unknown side $SIDE" >&2; exit 2 ;; esac
+    [ "$LOCK_SCOPE" = side ] && lock
     echo "==== round $R: $SIDE (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-    flock "$LOCK" env RUNNER="$RUNNER" PORT=$((PORT + i)) BUILD=0 LABEL="peers:$SESSION:$SIDE:r$R" \
-      bench/run.sh "$SCENARIO" ${EXTRA[@]+"${EXTRA[@]}"} "$@" \
+    # 9>&-: the servers and the tool do not inherit the lock's descriptor.
+    env RUNNER="$RUNNER" PORT=$((PORT + i)) BUILD=0 LABEL="peers:$SESSION:$SIDE:r$R" \
+      bench/run.sh "$SCENARIO" ${EXTRA[@]+"${EXTRA[@]}"} "$@" 9>&- \
       | grep -vE '^(JSON|open-file|tool RSS)' || RC=$?
+    [ "$LOCK_SCOPE" = side ] && unlock
     i=$((i + 1))
   done
+  unlock
 done
 echo
 echo "==== $SCENARIO, session $SESSION ($REV), $OUT"

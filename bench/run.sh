@@ -46,7 +46,8 @@
 #   SYSCALLS [0] 1 = after the measured run, one more tool run of the same scenario (no warm-up) during whose push
 #          phase `perf stat -e raw_syscalls:sys_enter` counts the server's system calls (all its threads; the nchan
 #          worker): syscalls per push and per delivered message, appended to $OUT as "<scenario>-syscalls". A separate
-#          window, since counting costs the server time; that run's pushes/s shows how much
+#          window, since counting costs the server time; that run's pushes/s shows how much. SYSCALL_PUSHES [the
+#          scenario's] sets that run's pushes
 #   CLIENTS [--push-client raw --ws-client raw] the tool's HTTP and WebSocket clients: the minimal raw ones cost the
 #          tool's core less per push (~3x) and per received frame (~1.7x) than java.net.http, so the server sets the
 #          pace; CLIENTS= (empty) uses java.net.http for both
@@ -84,6 +85,7 @@ PRE_WARMUP=${PRE_WARMUP:-${SWEEP_WARMUP:-0}}
 PRE_WARMUP_RATE=${PRE_WARMUP_RATE:-${SWEEP_WARMUP_RATE:-2000}}
 PRE_WARMUP_MODE=${PRE_WARMUP_MODE:-probe}
 SYSCALLS=${SYSCALLS:-0}
+SYSCALL_PUSHES=${SYSCALL_PUSHES:-}
 # The total, and the calls that carry the traffic or wait for it (read/recv, write/send, epoll, futex).
 SYSCALL_EVENTS=${SYSCALL_EVENTS:-raw_syscalls:sys_enter,syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_recvfrom,syscalls:sys_enter_sendto,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_futex}
 BUILD_DIR=${BUILD_DIR:-target/bench/build}
@@ -256,7 +258,9 @@ syscall_window() { # one more run of the scenario; perf counts the server's syst
   local json=$RUN/syscalls.json perf_out=$RUN/perf.txt
   # The tool prints "holding ..." before a 1 s idle pause that precedes its pushes (perf attaches meanwhile) and
   # "push: ..." once every message arrived: perf counts that window (1 s idle included, negligible).
-  tool "${ARGS[@]}" --name "$SCENARIO-syscalls" --warmup 0 --hold 1 "$@" --out "$json" | {
+  local more=()
+  [ -n "$SYSCALL_PUSHES" ] && more=(--pushes "$SYSCALL_PUSHES")
+  tool "${ARGS[@]}" --name "$SCENARIO-syscalls" --warmup 0 --hold 1 "$@" ${more[@]+"${more[@]}"} --out "$json" | {
     PERF_PID=
     while IFS= read -r line; do
       case "$line" in
