@@ -245,8 +245,9 @@ pre_warmup() { # pre_warmup NAME LABEL args...: one unmeasured tool run that onl
   local bound
   bound=$(awk -v n="$PRE_WARMUP" -v r="$PRE_WARMUP_RATE" 'BEGIN { print int(n / r) + 60 }')
   if [ "$PRE_WARMUP_MODE" = load ]; then
-    tool "${ARGS[@]}" --name "$name" --label "$label" --warmup 0 --pushes "$PRE_WARMUP" --rate "$PRE_WARMUP_RATE" \
-      "$@" --out /dev/null --max-seconds "$bound" | grep -E '^(connect|push:|delivered|OK|NOT OK|DEADLINE)' || RC=$?
+    # "$@" first: an extra --pushes for the measured run must not shorten the warm-up.
+    tool "${ARGS[@]}" "$@" --name "$name" --label "$label" --warmup 0 --pushes "$PRE_WARMUP" --rate "$PRE_WARMUP_RATE" \
+      --out /dev/null --max-seconds "$bound" | grep -E '^(connect|push:|delivered|OK|NOT OK|DEADLINE)' || RC=$?
   else
     tool "${ARGS[@]}" --name "$name" --label "$label" --warmup "$PRE_WARMUP" --warmup-rate "$PRE_WARMUP_RATE" \
       --pushes 0 "$@" --max-seconds "$bound" | grep -E '^(connect|warm-up|OK|NOT OK|DEADLINE)' || RC=$?
