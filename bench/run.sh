@@ -29,13 +29,25 @@
 #          -Dbench.reservedThreads, -Dbench.acceptors, -Dbench.selectors, -Dbench.outputBufferSize (see JettyMain)
 #   RUNNER [war] war = io.wspush.containers.JettyMain WAR PORT (bench and jettymain: older names for the same);
 #          fake = io.wspush.bench.FakeServer, the container's floor: one servlet and one programmatic endpoint on the
-#          same Jetty, no JAX-RS, CDI, limits or queues (the cost of the platform before wspush's own work)
+#          same Jetty, no JAX-RS, CDI, limits or queues (the cost of the platform before wspush's own work);
+#          wserver = the Go server wspush replaces, an already built binary WSERVER_BIN started by bench/peers/wserver.sh
+#          (plain protocol only; its build is not in this repository, see BENCHMARKS.md); nchan = Nchan under
+#          nginx-light (bench/peers/nchan.sh, nchan.conf; measured: its worker process). For the peers the tool gets
+#          --target wserver|nchan --protocol plain, and fanout sends single pushes (16 at once) instead of arrays.
+#          bench/peers.sh runs a scenario against wspush and both peers, alternated, and prints them side by side
 #   RATES [250 500 1000 2000 0] (sweep; 0 = unthrottled)
 #   PRE_WARMUP [0] pushes sent by one unmeasured tool run (its own connections, same scenario) before the measured
 #          run, at PRE_WARMUP_RATE [2000] pushes/s, so that the measured run meets an already compiled server: a JVM
 #          pinned to one core compiles on that core, and a paced warm-up leaves its JIT threads room that a saturating
 #          one does not (e.g. PRE_WARMUP=240000: two minutes at 2,000/s). Sweep: before the first step.
 #          SWEEP_WARMUP / SWEEP_WARMUP_RATE are older names for the same, still accepted.
+#   PRE_WARMUP_MODE [probe] probe = PRE_WARMUP unmeasured probe pushes, one per request (--warmup); load = the
+#          scenario's own pushes (--pushes PRE_WARMUP --rate PRE_WARMUP_RATE), so that fanout warms its array path
+#   SYSCALLS [0] 1 = after the measured run, one more tool run of the same scenario (no warm-up) during whose push
+#          phase `perf stat -e raw_syscalls:sys_enter` counts the server's system calls (all its threads; the nchan
+#          worker): syscalls per push and per delivered message, appended to $OUT as "<scenario>-syscalls". A separate
+#          window, since counting costs the server time; that run's pushes/s shows how much. SYSCALL_PUSHES [the
+#          scenario's] sets that run's pushes
 #   CLIENTS [--push-client raw --ws-client raw] the tool's HTTP and WebSocket clients: the minimal raw ones cost the
 #          tool's core less per push (~3x) and per received frame (~1.7x) than java.net.http, so the server sets the
 #          pace; CLIENTS= (empty) uses java.net.http for both
@@ -71,6 +83,11 @@ CLIENTS=${CLIENTS---push-client raw --ws-client raw}
 BUILD=${BUILD:-1}
 PRE_WARMUP=${PRE_WARMUP:-${SWEEP_WARMUP:-0}}
 PRE_WARMUP_RATE=${PRE_WARMUP_RATE:-${SWEEP_WARMUP_RATE:-2000}}
+PRE_WARMUP_MODE=${PRE_WARMUP_MODE:-probe}
+SYSCALLS=${SYSCALLS:-0}
+SYSCALL_PUSHES=${SYSCALL_PUSHES:-}
+# The total, and the calls that carry the traffic or wait for it (read/recv, write/send, epoll, futex).
+SYSCALL_EVENTS=${SYSCALL_EVENTS:-raw_syscalls:sys_enter,syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_recvfrom,syscalls:sys_enter_sendto,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_futex}
 BUILD_DIR=${BUILD_DIR:-target/bench/build}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
 LABEL=${LABEL:-$(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- src 2>/dev/null || echo +dirty)}
@@ -81,11 +98,17 @@ scale() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s + 0.5); print (v < 
 PER_USER_LIMIT=100
 # shellcheck disable=SC2206  # CLIENTS is a word list
 CLIENT_ARGS=($CLIENTS)
+PEER=
+case "$RUNNER" in wserver|nchan) PEER=$RUNNER ;; esac
 case "$SCENARIO" in
   smoke)     ARGS=(--users "$(scale 100)" --conns 2 --pushes "$(scale 2000)" --concurrency 16) ;;
   unicast)   ARGS=(--users "$(scale 1000)" --conns 2 --pushes "$(scale 20000)" --concurrency 16 --warmup "$(scale 2000)") ;;
-  fanout)    ARGS=(--users "$(scale 1000)" --conns 2 --pushes "$(scale 20000)" --concurrency 4 --batch 100
-                   --warmup "$(scale 2000)") ;;
+  fanout)    if [ -n "$PEER" ]; then   # the peers take no arrays: the same pushes one per request
+               ARGS=(--users "$(scale 1000)" --conns 2 --pushes "$(scale 20000)" --concurrency 16 --warmup "$(scale 2000)")
+             else
+               ARGS=(--users "$(scale 1000)" --conns 2 --pushes "$(scale 20000)" --concurrency 4 --batch 100
+                     --warmup "$(scale 2000)")
+             fi ;;
   users10k)  ARGS=(--users "$(scale 10000)" --conns 1 --pushes "$(scale 20000)" --concurrency 16 --warmup "$(scale 2000)") ;;
   idle)      ARGS=(--users "$(scale 10000)" --conns 1 --pushes 0 --heap --settle 5) ;;
   broadcast) C=$(scale 5000); PER_USER_LIMIT=$((2 * C + 100))  # room for a pre-warm-up run's closing connections
@@ -161,30 +184,55 @@ fi
 case "$RUNNER" in
   war|bench|jettymain) MAIN=(io.wspush.containers.JettyMain "$RUN/wspush.war" "$PORT"); MAIN_CP=$RUN/launcher ;;
   fake)      MAIN=(io.wspush.bench.FakeServer "$PORT" "$SECRET" "$PUSH_KEY" 900); MAIN_CP=$RUN/wspush-bench.jar ;;
-  *) echo "RUNNER must be war or fake" >&2; exit 2 ;;
+  wserver|nchan) ;;
+  *) echo "RUNNER must be war, fake, wserver or nchan" >&2; exit 2 ;;
 esac
-LOG=target/bench/server-$SCENARIO.log
-# shellcheck disable=SC2086  # SERVER_JAVA_OPTS and SERVER_SETTINGS are word lists
-taskset -c "$SERVER_CPU" "$SERVER_JAVA" $SERVER_JAVA_OPTS \
-  -Dwspush.token.secret="$SECRET" -Dwspush.push.key="$PUSH_KEY" \
-  -Dwspush.limit.connections-per-user="$PER_USER_LIMIT" -Dwspush.limit.connections=100000 -Dbench.maxSeconds=900 \
-  $SERVER_SETTINGS -cp "$MAIN_CP:$SERVER_CP" "${MAIN[@]}" > "$LOG" 2>&1 &
+LOG=target/bench/server-$SCENARIO${PEER:+-$PEER}.log
+# The peers get the same push key in the Authorization header (wserver checks it; Nchan ignores it).
+case "$RUNNER" in
+  wserver) PORT=$PORT WSERVER_PUSH_KEY="$PUSH_KEY" taskset -c "$SERVER_CPU" bench/peers/wserver.sh > "$LOG" 2>&1 & ;;
+  nchan)   PORT=$PORT taskset -c "$SERVER_CPU" bench/peers/nchan.sh > "$LOG" 2>&1 & ;;
+  *)
+    # shellcheck disable=SC2086  # SERVER_JAVA_OPTS and SERVER_SETTINGS are word lists
+    taskset -c "$SERVER_CPU" "$SERVER_JAVA" $SERVER_JAVA_OPTS \
+      -Dwspush.token.secret="$SECRET" -Dwspush.push.key="$PUSH_KEY" \
+      -Dwspush.limit.connections-per-user="$PER_USER_LIMIT" -Dwspush.limit.connections=100000 -Dbench.maxSeconds=900 \
+      $SERVER_SETTINGS -cp "$MAIN_CP:$SERVER_CP" "${MAIN[@]}" > "$LOG" 2>&1 & ;;
+esac
 SERVER_PID=$!
 echo "server pid $SERVER_PID on CPU $SERVER_CPU ($RUNNER), log $LOG"
+ready() {   # wspush answers /health; wserver has none (any answer to a push with the key will do); nginx: /health
+  case "$RUNNER" in
+    wserver) curl -sf -o /dev/null -H "Authorization: Bearer $PUSH_KEY" \
+               -d '{"userId":"ready","event":"bench","message":"ready"}' "http://127.0.0.1:$PORT/push" ;;
+    *) curl -sf -o /dev/null "http://127.0.0.1:$PORT/health" ;;
+  esac
+}
 for _ in $(seq 240); do
   kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died:" >&2; tail -30 "$LOG" >&2; exit 1; }
-  curl -sf -o /dev/null "http://127.0.0.1:$PORT/health" && break
+  ready && break
   sleep 0.5
 done
-curl -sf "http://127.0.0.1:$PORT/health" > /dev/null || { echo "server not ready after 120 s" >&2; tail -30 "$LOG" >&2; exit 1; }
+ready || { echo "server not ready after 120 s" >&2; tail -30 "$LOG" >&2; exit 1; }
+# The process whose CPU (and system calls) are measured: Nchan's work is done by nginx's worker, the only child of
+# the master that bench/peers/nchan.sh started.
+MEASURE_PID=$SERVER_PID
+if [ "$RUNNER" = nchan ]; then
+  MASTER=$(ps -o pid= --ppid "$SERVER_PID" | tr -d ' ' | head -1)
+  MEASURE_PID=$(ps -o pid= --ppid "$MASTER" | tr -d ' ' | head -1)
+  [ -n "$MEASURE_PID" ] || { echo "no nginx worker under $SERVER_PID" >&2; exit 1; }
+  echo "nginx master $MASTER, worker $MEASURE_PID (measured)"
+fi
+TARGET_ARGS=()
+[ -n "$PEER" ] && TARGET_ARGS=(--target "$PEER" --protocol plain)
 
 # ---------------------------------------------------------------- load tool
 tool() {
   # shellcheck disable=SC2086
   WSPUSH_BENCH_SECRET="$SECRET" WSPUSH_BENCH_PUSH_KEY="$PUSH_KEY" \
     taskset -c "$TOOL_CPU" java $TOOL_JAVA_OPTS -cp "$RUN/wspush-bench.jar" io.wspush.bench.LoadTool \
-      --url "http://127.0.0.1:$PORT/" --server-pid "$SERVER_PID" --max-seconds "$MAX_SECONDS" \
-      --out "$OUT" --label "$LABEL" "${CLIENT_ARGS[@]}" "$@"
+      --url "http://127.0.0.1:$PORT/" --server-pid "$MEASURE_PID" --max-seconds "$MAX_SECONDS" \
+      --out "$OUT" --label "$LABEL" "${CLIENT_ARGS[@]}" "$@" ${TARGET_ARGS[@]+"${TARGET_ARGS[@]}"}
 }
 
 RC=0
@@ -194,9 +242,57 @@ pre_warmup() { # pre_warmup NAME LABEL args...: one unmeasured tool run that onl
   [ "$PRE_WARMUP" -gt 0 ] || return 0
   echo "---- warming the server up: $PRE_WARMUP unmeasured pushes at $PRE_WARMUP_RATE/s"
   # Bounded: the time the pushes take at that rate, plus a minute for connecting.
-  tool "${ARGS[@]}" --name "$name" --label "$label" --warmup "$PRE_WARMUP" --warmup-rate "$PRE_WARMUP_RATE" \
-    --pushes 0 "$@" --max-seconds "$(awk -v n="$PRE_WARMUP" -v r="$PRE_WARMUP_RATE" 'BEGIN { print int(n / r) + 60 }')" \
-    | grep -E '^(connect|warm-up|OK|NOT OK|DEADLINE)' || RC=$?
+  local bound
+  bound=$(awk -v n="$PRE_WARMUP" -v r="$PRE_WARMUP_RATE" 'BEGIN { print int(n / r) + 60 }')
+  if [ "$PRE_WARMUP_MODE" = load ]; then
+    # "$@" first: an extra --pushes for the measured run must not shorten the warm-up.
+    tool "${ARGS[@]}" "$@" --name "$name" --label "$label" --warmup 0 --pushes "$PRE_WARMUP" --rate "$PRE_WARMUP_RATE" \
+      --out /dev/null --max-seconds "$bound" | grep -E '^(connect|push:|delivered|OK|NOT OK|DEADLINE)' || RC=$?
+  else
+    tool "${ARGS[@]}" --name "$name" --label "$label" --warmup "$PRE_WARMUP" --warmup-rate "$PRE_WARMUP_RATE" \
+      --pushes 0 "$@" --max-seconds "$bound" | grep -E '^(connect|warm-up|OK|NOT OK|DEADLINE)' || RC=$?
+  fi
+}
+syscall_window() { # one more run of the scenario; perf counts the server's system calls during its push phase only
+  [ "$SYSCALLS" = 1 ] || return 0
+  echo "---- counting system calls (perf stat -e raw_syscalls:sys_enter -p $MEASURE_PID) in a separate run"
+  local json=$RUN/syscalls.json perf_out=$RUN/perf.txt
+  # The tool prints "holding ..." before a 1 s idle pause that precedes its pushes (perf attaches meanwhile) and
+  # "push: ..." once every message arrived: perf counts that window (1 s idle included, negligible).
+  local more=()
+  [ -n "$SYSCALL_PUSHES" ] && more=(--pushes "$SYSCALL_PUSHES")
+  tool "${ARGS[@]}" --name "$SCENARIO-syscalls" --warmup 0 --hold 1 "$@" ${more[@]+"${more[@]}"} --out "$json" | {
+    PERF_PID=
+    while IFS= read -r line; do
+      case "$line" in
+        holding*) perf stat -x, -e "$SYSCALL_EVENTS" -p "$MEASURE_PID" -o "$perf_out" & PERF_PID=$! ;;
+        push:*) [ -n "$PERF_PID" ] && { kill -INT "$PERF_PID"; wait "$PERF_PID" || true; } ;;
+      esac
+      case "$line" in JSON*) ;; *) echo "$line" ;; esac
+    done
+    if [ -n "$PERF_PID" ] && kill -0 "$PERF_PID" 2>/dev/null; then kill -INT "$PERF_PID"; wait "$PERF_PID" || true; fi
+  } || RC=$?
+  [ -s "$json" ] && [ -s "$perf_out" ] || { echo "no system call count" >&2; return 0; }
+  python3 - "$json" "$perf_out" "$OUT" <<'PY'
+import json, sys
+run = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+counts = {}
+for line in open(sys.argv[2]):
+    f = line.strip().split(",")
+    if len(f) > 2 and f[0].isdigit():
+        counts[f[2].split(":")[-1].replace("sys_enter_", "")] = int(f[0])
+total = counts.pop("sys_enter", 0)
+pushes, msgs = run.get("push_ok", 0), run.get("delivered", 0)
+run["syscalls"] = total
+run["syscalls_per_push"] = round(total / pushes, 2) if pushes else -1
+run["syscalls_per_msg"] = round(total / msgs, 3) if msgs else -1
+for k, v in sorted(counts.items()):
+    run["syscalls_" + k + "_per_push"] = round(v / pushes, 3) if pushes else -1
+print("syscalls: %d in the push phase of %d pushes = %.2f per push, %.3f per delivered message (%s); pushes/s under perf %s"
+      % (total, pushes, run["syscalls_per_push"], run["syscalls_per_msg"],
+         ", ".join("%s %.2f" % (k, v / pushes) for k, v in sorted(counts.items()) if pushes and v), run.get("pushes_per_s")))
+open(sys.argv[3], "a").write(json.dumps(run, separators=(",", ":")) + "\n")
+PY
 }
 if [ "$SCENARIO" = sweep ]; then
   SWEEP_LABEL="$LABEL sweep $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -213,6 +309,7 @@ if [ "$SCENARIO" = sweep ]; then
 else
   pre_warmup "$SCENARIO-warmup" "$LABEL" "$@"
   tool "${ARGS[@]}" --name "$SCENARIO" "$@" || RC=$?
+  syscall_window "$@"
 fi
 echo "results appended to $OUT (exit $RC)"
 exit "$RC"

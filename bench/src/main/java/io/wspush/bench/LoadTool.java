@@ -68,6 +68,9 @@ public final class LoadTool {
                                       --ws-threads selector threads that costs far less tool CPU per received
                                       frame (default jdk)
               --protocol v1|plain     wspush.v1 envelopes, or plain wserver frames (default v1)
+              --target T              the server's kind: wspush, wserver (Go; plain protocol, an event is
+                                      mandatory: "bench" unless --event) or nchan (nginx module; one channel per
+                                      user, bench/peers/nchan.conf's paths); see Target (default wspush)
               --event E               register and push with this event name (default none)
               --user-prefix S         user ids are S0..S(U-1) (default bench-u)
               --connect-concurrency N handshakes+registrations in flight at once (default 200)
@@ -91,8 +94,7 @@ public final class LoadTool {
     // ---- options
     private final Map<String, String> opt;
     private final URI base;
-    private final URI wsUri;
-    private final URI pushUri;
+    private final URI wsBase;
     private final String pushKey;
     private final byte[] secret;
     private final int users;
@@ -105,6 +107,7 @@ public final class LoadTool {
     private final long warmup;
     private final double warmupRate;
     private final boolean v1;
+    private final Target target;
     private final boolean rawPush;
     private final boolean rawWs;
     private RawWs rawWsClient;
@@ -199,8 +202,7 @@ public final class LoadTool {
             throw new IllegalArgumentException("--url must be http://<loopback host>:<port>/<context>");
         }
         requireLoopback(base.getHost());
-        wsUri = URI.create("ws" + url.substring(4)).resolve("ws");
-        pushUri = base.resolve("push");
+        wsBase = URI.create("ws" + url.substring(4));
         String s = str("secret", System.getenv("WSPUSH_BENCH_SECRET"));
         if (s == null || s.getBytes(StandardCharsets.UTF_8).length < 32) {
             throw new IllegalArgumentException("--secret (or WSPUSH_BENCH_SECRET) of at least 32 bytes is required");
@@ -221,13 +223,17 @@ public final class LoadTool {
         String proto = str("protocol", "v1");
         if (!proto.equals("v1") && !proto.equals("plain")) throw new IllegalArgumentException("--protocol v1|plain");
         v1 = proto.equals("v1");
+        target = Target.parse(str("target", "wspush"));
+        if (!target.wspushOnly() && (v1 || batch > 1)) {
+            throw new IllegalArgumentException("--target " + target.id() + " takes --protocol plain and no --batch");
+        }
         String pc = str("push-client", "jdk");
         if (!pc.equals("jdk") && !pc.equals("raw")) throw new IllegalArgumentException("--push-client jdk|raw");
         rawPush = pc.equals("raw");
         String wc = str("ws-client", "jdk");
         if (!wc.equals("jdk") && !wc.equals("raw")) throw new IllegalArgumentException("--ws-client jdk|raw");
         rawWs = wc.equals("raw");
-        event = str("event", null);
+        event = target.event(str("event", null));
         userPrefix = str("user-prefix", "bench-u");
         connectConcurrency = (int) lng("connect-concurrency", 200, 1, 100_000);
         connectTimeout = Duration.ofMillis((long) (dbl("connect-timeout", 15, 0.1, 3600) * 1000));
@@ -270,8 +276,8 @@ public final class LoadTool {
         if (server != null && !server.alive()) throw new IllegalStateException("no process " + serverPid);
         ProcStats self = new ProcStats(ProcessHandle.current().pid());
 
-        log.printf(Locale.ROOT, "wspush LoadTool [%s]: %d users x %d conns = %d connections, %d pushes, concurrency %d%s, %s, %s, %s push client%n",
-                name, users, connsPerUser, total, pushes, concurrency, rate > 0 ? ", rate " + fmt(rate) + "/s" : "",
+        log.printf(Locale.ROOT, "wspush LoadTool [%s] -> %s: %d users x %d conns = %d connections, %d pushes, concurrency %d%s, %s, %s, %s push client%n",
+                name, target.id(), users, connsPerUser, total, pushes, concurrency, rate > 0 ? ", rate " + fmt(rate) + "/s" : "",
                 v1 ? "wspush.v1" : "plain", rawWs ? "raw ws client (" + wsThreads + " thread(s))" : clientCount + " jdk ws client(s)",
                 rawPush ? "raw" : "jdk");
 
@@ -357,6 +363,7 @@ public final class LoadTool {
         }
 
         // --- push
+        long[] pushUs0 = server != null ? server.userSystemTicks() : null;
         long pushCpu0 = server != null ? server.cpuTicks() : -1;
         long selfCpu0 = self.cpuTicks();
         long[] machine0 = ProcStats.machineTicks();
@@ -365,6 +372,7 @@ public final class LoadTool {
         long expected = expectedTotal();
         boolean drained = waitFor(() -> stats.received.sum() >= expected, drain);
         long pushCpu1 = server != null ? server.cpuTicks() : -1;
+        long[] pushUs1 = server != null ? server.userSystemTicks() : null;
         long selfCpu1 = self.cpuTicks();
         long[] machine1 = ProcStats.machineTicks();
         long lastRecv = stats.lastReceiveNanos.get();
@@ -396,6 +404,7 @@ public final class LoadTool {
         put("name", name);
         put("label", label);
         put("time", Instant.now().toString());
+        put("target", target.id());
         put("protocol", v1 ? "wspush.v1" : "plain");
         put("users", users);
         put("conns_per_user", connsPerUser);
@@ -461,6 +470,10 @@ public final class LoadTool {
         put("server_cpu_push_ms", server == null ? -1 : round(server.ticksToMs(pushCpu1 - pushCpu0), 1));
         put("server_cpu_us_per_msg", server == null || received == 0 ? -1
                 : round(server.ticksToMs(pushCpu1 - pushCpu0) * 1000 / received, 3));
+        // Split into user and kernel mode (system calls, the TCP stack): the peers differ most in the second.
+        boolean split = pushUs0 != null && pushUs1 != null && received > 0;
+        put("server_cpu_user_us_per_msg", split ? round(server.ticksToMs(pushUs1[0] - pushUs0[0]) * 1000 / received, 3) : -1);
+        put("server_cpu_sys_us_per_msg", split ? round(server.ticksToMs(pushUs1[1] - pushUs0[1]) * 1000 / received, 3) : -1);
         put("server_cpu_pct_push", server == null || pushes == 0 ? -1
                 : round(server.ticksToMs(pushCpu1 - pushCpu0) / 10 / deliverSeconds, 1));
         put("tool_rss_kb", self.rssKb());
@@ -494,8 +507,9 @@ public final class LoadTool {
                     stats.latencyMicros.percentile(0.99) / 1e3, stats.latencyMicros.percentile(0.999) / 1e3,
                     stats.latencyMicros.max() / 1e3);
             if (server != null) {
-                log.printf(Locale.ROOT, "server: CPU %.0f ms for the push phase = %s us/delivered message (%.0f%% of a core); RSS after %d KiB (peak %d KiB)%n",
-                        server.ticksToMs(pushCpu1 - pushCpu0), report.get("server_cpu_us_per_msg"), report.get("server_cpu_pct_push"),
+                log.printf(Locale.ROOT, "server: CPU %.0f ms for the push phase = %s us/delivered message (user %s, system %s; %.0f%% of a core); RSS after %d KiB (peak %d KiB)%n",
+                        server.ticksToMs(pushCpu1 - pushCpu0), report.get("server_cpu_us_per_msg"),
+                        report.get("server_cpu_user_us_per_msg"), report.get("server_cpu_sys_us_per_msg"), report.get("server_cpu_pct_push"),
                         rssAfter, hwm);
             }
             log.printf(Locale.ROOT, "tool: CPU %.0f ms for the push phase (%.0f%% of a core; near 100%% means the tool, not the server, set the pace)%n",
@@ -530,7 +544,8 @@ public final class LoadTool {
                 break;
             }
             Conn c = conns[i];
-            String reg = "{\"token\":\"" + tokens[c.user] + "\"" + (event == null ? "" : ",\"event\":" + jsonString(event)) + "}";
+            String reg = target.registration(tokens[c.user], event);
+            URI wsUri = target.wsUri(wsBase, userPrefix + c.user);
             c.startNanos = System.nanoTime();
             CompletableFuture<?> f;
             try {
@@ -545,7 +560,7 @@ public final class LoadTool {
                 f = open
                         .thenCompose(ws -> {
                             c.ws = ws;
-                            return ws.sendText(reg, true);
+                            return reg == null ? CompletableFuture.completedFuture(ws) : ws.sendText(reg, true);
                         })
                         .thenCompose(ws -> v1 ? c.registered : CompletableFuture.completedFuture(null))
                         .orTimeout(registerWait, TimeUnit.MILLISECONDS);
@@ -617,7 +632,7 @@ public final class LoadTool {
                     if (i > 0) body.append(',');
                     body.append(pushBody(userPrefix + (int) (m % users), "t=" + t + ";seq=" + m));
                 }
-                long d = send(body.append(']').toString(), pushFailures);
+                long d = send(target.pushPath(null), body.append(']').toString(), pushFailures);
                 if (d >= 0) {
                     serverDelivered.add(d);
                     pushOk.add(k);
@@ -650,24 +665,24 @@ public final class LoadTool {
 
     /** One push; returns the server's delivered count, or -1 (failure recorded when failures != null). */
     private long post(String userId, String message, Map<String, LongAdder> failures) {
-        return send(pushBody(userId, message), failures);
+        return send(target.pushPath(userId), pushBody(userId, message), failures);
     }
 
     private String pushBody(String userId, String message) {
-        return "{\"userId\":" + jsonString(userId) + (event == null ? "" : ",\"event\":" + jsonString(event))
-                + ",\"message\":\"" + message + "\"}";
+        return target.pushBody(userId, event, message);
     }
 
     /**
      * One request (a push, or an array of them); returns the server's delivered count (an array's: the sum, its
      * first member), or -1. A 200 whose body names an error (an array item refused) counts as a failure.
      */
-    private long send(String body, Map<String, LongAdder> failures) {
-        if (rawPush) return postRaw(body, failures);
-        HttpRequest req = HttpRequest.newBuilder(pushUri)
+    private long send(String path, String body, Map<String, LongAdder> failures) {
+        if (rawPush) return postRaw(path, body, failures);
+        HttpRequest req = HttpRequest.newBuilder(base.resolve(path))
                 .timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + pushKey)
-                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .header("Content-Type", target.contentType())
                 .POST(HttpRequest.BodyPublishers.ofString(body))
                 .build();
         String why;
@@ -683,15 +698,15 @@ public final class LoadTool {
         return failed(why, failures);
     }
 
-    private long postRaw(String body, Map<String, LongAdder> failures) {
+    private long postRaw(String path, String body, Map<String, LongAdder> failures) {
         RawHttp c = rawClient.get();
         if (c == null) {
-            c = new RawHttp(pushUri, "Bearer " + pushKey, 30_000);
+            c = new RawHttp(base, "Bearer " + pushKey, target.contentType(), target == Target.NCHAN ? "application/json" : null, 30_000);
             rawClient.set(c);
         }
         String why;
         try {
-            RawHttp.Response res = c.post(body);
+            RawHttp.Response res = c.post(base.resolve(path).getRawPath(), body);
             return answer(res.status(), res.body(), failures);
         } catch (IOException | RuntimeException e) {
             why = e.getClass().getSimpleName();
@@ -699,23 +714,10 @@ public final class LoadTool {
         return failed(why, failures);
     }
 
-    /** A push answer's {@code delivered} count, or -1 with the reason counted (both HTTP clients). */
-    private static long answer(int status, String body, Map<String, LongAdder> failures) {
-        String why;
-        if (status == 200 && body.contains("\"error\"")) {
-            why = "item refused in a 200 batch answer";
-        } else if (status == 200) {
-            String d = jsonField(body, "delivered");
-            try {
-                return d == null ? 0 : Long.parseLong(d);
-            } catch (NumberFormatException e) {
-                why = "unparsable 200 body";
-            }
-        } else {
-            String code = jsonField(body, "error");
-            why = "http " + status + (code == null ? "" : " " + code);
-        }
-        return failed(why, failures);
+    /** A push answer's count of connections reached, or -1 with the reason counted (both HTTP clients). */
+    private long answer(int status, String body, Map<String, LongAdder> failures) {
+        Target.Answer a = target.answer(status, body);
+        return a.failure() == null ? a.delivered() : failed(a.failure(), failures);
     }
 
     private static long failed(String why, Map<String, LongAdder> failures) {

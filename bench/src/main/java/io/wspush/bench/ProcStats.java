@@ -53,13 +53,19 @@ final class ProcStats {
 
     /** utime + stime in clock ticks, -1 when unreadable. */
     long cpuTicks() {
+        long[] us = userSystemTicks();
+        return us == null ? -1 : us[0] + us[1];
+    }
+
+    /** {utime, stime} in clock ticks (user and kernel mode), or null when unreadable. */
+    long[] userSystemTicks() {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             // The command name (field 2) may contain spaces: fields are counted after its closing parenthesis.
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]);   // fields 14 and 15 of proc(5)
+            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};   // fields 14 and 15 of proc(5)
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return null;
         }
     }
 

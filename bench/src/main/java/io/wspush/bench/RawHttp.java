@@ -11,8 +11,8 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A minimal blocking HTTP/1.1 keep-alive client for {@code POST /push}: one socket per worker thread, no pooling, no
- * TLS, no redirects. It costs a small fraction of the CPU of {@link java.net.http.HttpClient} per request, so the
+ * A minimal blocking HTTP/1.1 keep-alive client for pushes ({@code POST /push}, or a peer's publisher path, see
+ * {@link Target}): one socket per worker thread, no pooling, no TLS, no redirects. It costs a small fraction of the CPU of {@link java.net.http.HttpClient} per request, so the
  * load tool's own core is not what limits the push rate ({@code --push-client raw}). Not thread-safe.
  */
 final class RawHttp implements AutoCloseable {
@@ -23,30 +23,49 @@ final class RawHttp implements AutoCloseable {
 
     private final URI uri;
     private final int timeoutMillis;
-    private final byte[] head;
+    /** The request after its path: headers up to "Content-Length: ". */
+    private final byte[] headers;
+    private String lastPath;
+    private final ByteArrayOutputStream request = new ByteArrayOutputStream(1024);
+    private byte[] requestLine;
     private Socket socket;
     private OutputStream out;
     private InputStream in;
 
-    RawHttp(URI uri, String authorization, int timeoutMillis) {
+    /** @param accept an Accept header value, or null for none (Nchan answers JSON only when asked) */
+    RawHttp(URI uri, String authorization, String contentType, String accept, int timeoutMillis) {
         this.uri = uri;
         this.timeoutMillis = timeoutMillis;
-        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
-        this.head = ("POST " + path + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
-                + "\r\nAuthorization: " + authorization + "\r\nContent-Type: application/json\r\nContent-Length: ")
+        this.headers = (" HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
+                + "\r\nAuthorization: " + authorization + "\r\nContent-Type: " + contentType
+                + (accept == null ? "" : "\r\nAccept: " + accept) + "\r\nContent-Length: ")
                 .getBytes(StandardCharsets.US_ASCII);
     }
 
+    /** POSTs to the URI given at construction. */
     Response post(String body) throws IOException {
+        return post(uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath(), body);
+    }
+
+    /** POSTs to another path on the same server and connection (an absolute path). */
+    Response post(String path, String body) throws IOException {
+        if (!path.equals(lastPath)) {
+            requestLine = ("POST " + path).getBytes(StandardCharsets.US_ASCII);
+            lastPath = path;
+        }
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         // A kept-alive connection the server closed meanwhile fails on first use: retry once on a fresh one.
         for (int attempt = 0; ; attempt++) {
             boolean fresh = socket == null;
             try {
                 if (fresh) open();
-                out.write(head);
-                out.write((b.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                out.write(b);
+                // One write, so one segment: the servers see each request arrive whole, as from a buffered client.
+                request.reset();
+                request.write(requestLine);
+                request.write(headers);
+                request.write((b.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                request.write(b);
+                request.writeTo(out);
                 out.flush();
                 return read();
             } catch (IOException e) {
