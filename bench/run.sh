@@ -40,6 +40,8 @@
 #          payara = Payara Micro 6 (PAYARA_JAR [target/containers/payara-micro.jar]) with the thin WAR
 #          (BUILD_DIR/wspush-ee.war), the test's preboot commands (127.0.0.1, Payara's own /metrics... moved away)
 #          plus PAYARA_PREBOOT (asadmin lines separated by ';', e.g. a thread pool size)
+#   RUN_DIR [a new /tmp/wspush-bench.XXXXXX] the folder of the run's private copies (bench/aot.sh fixes it: an AOT
+#          cache needs the training run's class path), emptied at start and removed at the end
 #   STOP_WAIT [10] seconds the server gets to stop after SIGTERM before SIGKILL (an AOT training run writes its
 #          cache when it exits: bench/aot.sh sets more)
 #   RATES [250 500 1000 2000 0] (sweep; 0 = unthrottled)
@@ -152,7 +154,14 @@ fi
 [ -f "$BUILD_DIR/wspush.war" ] || { echo "missing $BUILD_DIR/wspush.war (run with BUILD=1)" >&2; exit 1; }
 
 # Private copies, so that a 'mvn clean' in the same tree during the run does not pull the floor away.
-RUN=$(mktemp -d /tmp/wspush-bench.XXXXXX)
+if [ -n "${RUN_DIR:-}" ]; then
+  # A fixed folder (bench/aot.sh): a JDK AOT cache only serves a JVM whose class path is the training run's.
+  case "$RUN_DIR" in /tmp/wspush-*) ;; *) echo "RUN_DIR must be under /tmp/wspush-*" >&2; exit 2 ;; esac
+  RUN=$RUN_DIR
+  rm -rf "$RUN" && mkdir -p "$RUN"
+else
+  RUN=$(mktemp -d /tmp/wspush-bench.XXXXXX)
+fi
 SERVER_PID=
 cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -164,10 +173,14 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-cp "$BUILD_DIR/wspush.war" "$RUN/wspush.war"
+cp -p "$BUILD_DIR/wspush.war" "$RUN/wspush.war"  # -p: an AOT cache checks the times of its class path
 mkdir -p "$RUN/launcher/io/wspush"
-cp -r "$LAUNCHER_DIR" "$RUN/launcher/io/wspush/"
+cp -rp "$LAUNCHER_DIR" "$RUN/launcher/io/wspush/"
 cp "$TOOL_JAR" "$RUN/wspush-bench.jar"
+# The launcher as a jar with fixed entry dates and the classes' own file time: a JDK AOT cache refuses a non-empty
+# directory on the class path and checks each jar's size and time (bench/aot.sh).
+jar --create --file "$RUN/launcher.jar" --date=2026-01-01T00:00:00Z -C "$RUN/launcher" .
+touch -r "$LAUNCHER_DIR/JettyMain.class" "$RUN/launcher.jar"
 # The server's class path: Jetty and the container APIs only. The WAR brings Jersey, Weld, CDI... itself, and Jetty
 # loads jakarta.* parent-first, so a second copy of those on the class path would break the WAR's CDI.
 SERVER_CP=$(cat "$JETTY_CP_FILE")
@@ -180,7 +193,7 @@ if curl -s -o /dev/null "http://127.0.0.1:$PORT/" 2>/dev/null; then
   exit 1
 fi
 case "$RUNNER" in
-  war|bench|jettymain) MAIN=(io.wspush.containers.JettyMain "$RUN/wspush.war" "$PORT"); MAIN_CP=$RUN/launcher ;;
+  war|bench|jettymain) MAIN=(io.wspush.containers.JettyMain "$RUN/wspush.war" "$PORT"); MAIN_CP=$RUN/launcher.jar ;;
   fake)      MAIN=(io.wspush.bench.FakeServer "$PORT" "$SECRET" "$PUSH_KEY" 900); MAIN_CP=$RUN/wspush-bench.jar ;;
   tomcat|payara) ;;  # the block below
   *) echo "RUNNER must be war, fake, tomcat or payara" >&2; exit 2 ;;
@@ -191,7 +204,7 @@ if [ "$RUNNER" = tomcat ]; then
   # As TomcatContainer (the tests) starts it: catalina.sh's --add-opens, Tomcat's JUL manager.
   # shellcheck disable=SC2206  # word lists
   MAIN=(io.wspush.containers.TomcatMain "$RUN/wspush.war" "$PORT" "$RUN/tomcat-work" $TOMCAT_CONNECTOR)
-  MAIN_CP=$RUN/launcher
+  MAIN_CP=$RUN/launcher.jar
   SERVER_CP=$(cat target/containers/tomcat.classpath)
   EXTRA_OPTS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
     --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
@@ -199,7 +212,7 @@ if [ "$RUNNER" = tomcat ]; then
 elif [ "$RUNNER" = payara ]; then
   [ -f "$BUILD_DIR/wspush-ee.war" ] || { echo "missing $BUILD_DIR/wspush-ee.war (the thin WAR; BUILD=1)" >&2; exit 1; }
   [ -f "$PAYARA_JAR" ] || { echo "missing $PAYARA_JAR: mvn -q dependency:copy -Dartifact=fish.payara.extras:payara-micro:6.2025.10 -DoutputDirectory=target/containers -Dmdep.stripVersion=true" >&2; exit 1; }
-  cp "$BUILD_DIR/wspush-ee.war" "$RUN/wspush-ee.war"
+  cp -p "$BUILD_DIR/wspush-ee.war" "$RUN/wspush-ee.war"
   mkdir -p "$RUN/payara-root"
   # The same preboot commands as PayaraContainer (the tests), then PAYARA_PREBOOT's.
   { printf '%s\n' \
