@@ -22,6 +22,8 @@
 # Environment (defaults in brackets): SCENARIOS [unicast fanout broadcast idle]
 #   CONTAINERS [jetty tomcat tomcat-tuned payara payara-tuned]  ROUNDS [1]  PORT [18220]
 #   OUT [target/bench/containers.jsonl]  LOCK [/tmp/wspush-bench.lock]  SERVER_JAVA, SERVER_JAVA_OPTS as run.sh
+# Warm-up per run (unmeasured, full speed, then measured): unicast 150,000 then 60,000 pushes; fanout 60,000 single
+# pushes then 100,000 in arrays of 100; broadcast 40 then 40 pushes to 5,000 connections. MAX_SECONDS [240].
 # Extra arguments go to LoadTool (default: --protocol plain).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,9 +62,18 @@ one() { # one SCENARIO CONTAINER args...
     payara-tuned) runner=payara; preboot=$PAYARA_TUNED ;;
     *) echo "unknown container $c" >&2; exit 2 ;;
   esac
+  # Each server is warmed up by unmeasured pushes at full speed first, so that the figures are of compiled code
+  # rather than of each container's warm-up (bench/aot.sh measures that).
+  local warm=()
+  case "$scenario" in
+    unicast) warm=(--warmup 150000 --pushes 60000) ;;
+    fanout) warm=(--warmup 60000 --pushes 100000) ;;
+    broadcast) warm=(--warmup 40 --pushes 40) ;;
+  esac
   echo "==== $scenario on $c ($(uptime | sed 's/.*load average/load average/'))"
   flock "$LOCK" env LABEL="$TAG $c" BUILD=0 RUNNER="$runner" PORT="$PORT" OUT="$OUT" SERVER_SETTINGS="$settings" \
-    TOMCAT_CONNECTOR="$connector" PAYARA_PREBOOT="$preboot" bench/run.sh "$scenario" "$@" \
+    MAX_SECONDS="${MAX_SECONDS:-240}" TOMCAT_CONNECTOR="$connector" PAYARA_PREBOOT="$preboot" \
+    bench/run.sh "$scenario" "${warm[@]}" "$@" \
     | grep -E '^(server ready|connect:|server idle|push:|delivered:|latency|server:|tool:|OK|NOT OK|DEADLINE)' || true
 }
 
