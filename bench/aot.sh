@@ -21,7 +21,7 @@
 # Environment (defaults in brackets): J17 [java]  J25 [/usr/lib/jvm/temurin-25-jdk-amd64/bin/java]
 #   AOT_DIR [/tmp/wspush-aot] the cache (wspush-$RUNNER.aot) and the fixed run folder the cache's class path needs
 #   TRAIN_SECONDS [90] full load of the training run  TIMELINE [120] seconds of full load per measured run
-#   ROUNDS [1]  VARIANTS [jdk17 jdk25 jdk25-aot jdk25-aot-t8 jdk25-c1]  RUNNER [war] (tomcat: the same)
+#   ROUNDS [1]  VARIANTS [jdk17 jdk25 jdk25-aot jdk25-aot-t8 jdk25-c1]  RUNNER [war]
 #   PORT [18210]  OUT [target/bench/aot.jsonl]  LOCK [/tmp/wspush-bench.lock] (each run holds it: a shared machine)
 # Extra arguments go to LoadTool (e.g. --protocol plain, the default here).
 set -euo pipefail
@@ -98,13 +98,33 @@ def med(rs, k):
     return "-" if not v else round(st.median(v), 1)
 def show(rs, k):
     return " / ".join("-" if r.get(k, -1) < 0 else str(round(r[k], 1)) for r in rs)
-print("| variant | runs | ready s | tts rate s (each run) | tts CPU/msg s (each run) | server CPU s to steady | steady from JVM start s (CPU/msg) | steady msgs/s | steady us/msg | first 5 s us/msg | others' CPU % | load avg |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| variant | runs | ready s | tts rate s (each run) | tts CPU/msg s (each run) | server CPU s to steady | steady from JVM start s (CPU/msg) | steady msgs/s | steady us/msg | first 5 s us/msg | first 60 s us/msg (each run) | others' CPU % | load avg |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for k, rs in rows.items():
     first = [st.mean([float(x) for x in r["timeline_us_per_msg"].split()[:5] if x != "-"]) for r in rs]
+    # The whole first minute's cost: server CPU over messages, from the per-second series.
+    def minute(r):
+        rate = [float(x) for x in r["timeline_rates"].split()[:60]]
+        us = [float(x) if x != "-" else 0.0 for x in r["timeline_us_per_msg"].split()[:60]]
+        return round(sum(a * b for a, b in zip(rate, us)) / max(1.0, sum(rate)))
+    minutes = " / ".join(str(minute(r)) for r in rs)
     print(f"| {k} | {len(rs)} | {med(rs,'server_ready_s')} | {show(rs,'tts_rate_s')} | {show(rs,'tts_cpu_s')} | "
           f"{show(rs,'server_cpu_to_steady_s')} | {show(rs,'tts_cpu_since_jvm_start_s')} | "
-          f"{med(rs,'steady_rate')} | {med(rs,'steady_us_per_msg')} | {round(st.median(first),0)} | {med(rs,'others_cpu_pct_push')} | {show(rs,'loadavg_1m')} |")
+          f"{med(rs,'steady_rate')} | {med(rs,'steady_us_per_msg')} | {round(st.median(first),0)} | {minutes} | {med(rs,'others_cpu_pct_push')} | {show(rs,'loadavg_1m')} |")
+print()
+print("server CPU per delivered message, mean of each 10 s of full load (us):")
+print()
+print("| run | " + " | ".join(f"{10*i}-{10*i+10} s" for i in range(12)) + " |")
+print("|---|" + "---|" * 12)
+for k, rs in rows.items():
+    for r in rs:
+        rate = [float(x) for x in r["timeline_rates"].split()]
+        us = [float(x) if x != "-" else 0.0 for x in r["timeline_us_per_msg"].split()]
+        cells = []
+        for i in range(0, min(len(rate), 120), 10):
+            m = sum(rate[i:i + 10])
+            cells.append(str(round(sum(a * b for a, b in zip(rate[i:i + 10], us[i:i + 10])) / m)) if m else "-")
+        print(f"| {k} | " + " | ".join(cells) + " |")
 EOF
 }
 
