@@ -131,6 +131,7 @@ public final class LoadTool {
     private final String label;
     private final String out;
     private final Timeline timeline;
+    private final double serverReadySeconds;
 
     // ---- state
     private final Stats stats;
@@ -219,8 +220,8 @@ public final class LoadTool {
         connsPerUser = (int) lng("conns", 1, 1, 1_000_000);
         if ((long) users * connsPerUser > 1_000_000) throw new IllegalArgumentException("at most 1,000,000 connections");
         total = users * connsPerUser;
-        timeline = Timeline.of(dbl("timeline", 0, 0, 3600), dbl("timeline-interval", 1, 0.1, 60),
-                dbl("server-ready-s", -1, -1, 86_400));
+        serverReadySeconds = dbl("server-ready-s", -1, -1, 86_400);
+        timeline = Timeline.of(dbl("timeline", 0, 0, 3600), dbl("timeline-interval", 1, 0.1, 60), serverReadySeconds);
         pushes = lng("pushes", timeline != null ? 100_000_000 : 1000, 0, 100_000_000); // timeline: bounded by time
         concurrency = (int) lng("concurrency", 16, 1, 1024);
         batch = (int) lng("batch", 1, 1, 10_000);
@@ -458,6 +459,7 @@ public final class LoadTool {
             put("accept_to_recv_p99_ms", ms(stats.acceptToReceiveMicros.percentile(0.99)));
         }
         put("server_pid", serverPid);
+        if (timeline == null) put("server_ready_s", serverReadySeconds); // a timeline reports it with its own figures
         put("server_rss_before_kb", rssBefore);
         put("server_rss_connected_kb", rssConnected);
         put("server_rss_after_kb", rssAfter);
