@@ -16,13 +16,17 @@
 #   hold15k    15,000 users x 1 connection held 5 s, then 30,000 pushes at 1,500/s (20 s) while they stay open:
 #              every connection must receive its 2 messages
 #   sweep      1,000 users x 2 connections at rising push rates (RATES), then bench/plot.sh draws latency vs rate
+#   warmup     time to steady state: a cold server, 1,000 users x 2 connections, then full load (16 pushes in flight)
+#              for TIMELINE seconds [150] at once (LoadTool --timeline): delivered msgs/s and server CPU per message
+#              per second, and when they entered and stayed within 10% of the run's final rate (bench/aot.sh
+#              compares JVMs and AOT caches with it)
 #
 # Extra options go to every LoadTool run and win over the scenario's, e.g. --protocol plain, --rate 500,
 # --warmup 20000 (a JVM pinned to one core needs far more than the default warm-up to reach steady state).
 #
 # Environment (defaults in brackets):
 #   PORT [18080]  OUT [target/bench/results.jsonl]  PNG [target/bench/latency-vs-rate.png] (sweep)
-#   LABEL [git short rev]  SCALE [1]  MAX_SECONDS [115 per tool run]
+#   LABEL [git short rev]  SCALE [1]  MAX_SECONDS [115 per tool run; warmup: TIMELINE + 60]
 #   SERVER_CPU [1]  TOOL_CPU [0]  SERVER_JAVA_OPTS [-Xmx2g]  TOOL_JAVA_OPTS [-Xmx3g]
 #   SERVER_JAVA [java] the server's JVM, e.g. /usr/lib/jvm/temurin-25-jdk-amd64/bin/java (the tool keeps the default)
 #   SERVER_SETTINGS  extra -Dwspush.* options for the server, and Jetty's knobs -Dbench.threads, -Dbench.minThreads,
@@ -35,6 +39,16 @@
 #          nginx-light (bench/peers/nchan.sh, nchan.conf; measured: its worker process). For the peers the tool gets
 #          --target wserver|nchan --protocol plain, and fanout sends single pushes (16 at once) instead of arrays.
 #          bench/peers.sh runs a scenario against wspush and both peers, alternated, and prints them side by side
+#          tomcat = io.wspush.containers.TomcatMain (embedded Tomcat 10.1, NIO) with the connector properties in
+#          TOMCAT_CONNECTOR [maxConnections=20000 acceptCount=4096], e.g. 'maxKeepAliveRequests=-1 maxThreads=50'
+#          (-Dbench.tomcatProtocol=org.apache.coyote.http11.Http11Nio2Protocol in SERVER_SETTINGS for NIO2);
+#          payara = Payara Micro 6 (PAYARA_JAR [target/containers/payara-micro.jar]) with the thin WAR
+#          (BUILD_DIR/wspush-ee.war), the test's preboot commands (127.0.0.1, Payara's own /metrics... moved away)
+#          plus PAYARA_PREBOOT (asadmin lines separated by ';', e.g. a thread pool size)
+#   RUN_DIR [a new /tmp/wspush-bench.XXXXXX] the folder of the run's private copies (bench/aot.sh fixes it: an AOT
+#          cache needs the training run's class path), emptied at start and removed at the end
+#   STOP_WAIT [10] seconds the server gets to stop after SIGTERM before SIGKILL (an AOT training run writes its
+#          cache when it exits: bench/aot.sh sets more)
 #   RATES [250 500 1000 2000 0] (sweep; 0 = unthrottled)
 #   PRE_WARMUP [0] pushes sent by one unmeasured tool run (its own connections, same scenario) before the measured
 #          run, at PRE_WARMUP_RATE [2000] pushes/s, so that the measured run meets an already compiled server: a JVM
@@ -70,7 +84,12 @@ PORT=${PORT:-18080}
 OUT=${OUT:-target/bench/results.jsonl}
 PNG=${PNG:-target/bench/latency-vs-rate.png}
 SCALE=${SCALE:-1}
-MAX_SECONDS=${MAX_SECONDS:-115}
+MAX_SECONDS=${MAX_SECONDS:-}
+TIMELINE=${TIMELINE:-150}
+STOP_WAIT=${STOP_WAIT:-10}
+TOMCAT_CONNECTOR=${TOMCAT_CONNECTOR-maxConnections=20000 acceptCount=4096}
+PAYARA_JAR=${PAYARA_JAR:-target/containers/payara-micro.jar}
+PAYARA_PREBOOT=${PAYARA_PREBOOT:-}
 SERVER_CPU=${SERVER_CPU:-1}
 TOOL_CPU=${TOOL_CPU:-0}
 SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:--Xmx2g}
@@ -116,8 +135,11 @@ case "$SCENARIO" in
   hold15k)   ARGS=(--users "$(scale 15000)" --conns 1 --pushes "$(scale 30000)" --rate "$(scale 1500)" --hold 5
                    --concurrency 16) ;;
   sweep)     ARGS=(--users "$(scale 1000)" --conns 2 --concurrency 16) ;;
+  warmup)    ARGS=(--users "$(scale 1000)" --conns 2 --concurrency 16 --settle 0 --timeline "$TIMELINE")
+             MAX_SECONDS=${MAX_SECONDS:-$(awk -v t="$TIMELINE" 'BEGIN { print int(t) + 60 }')} ;;
   *) echo "unknown scenario '$SCENARIO' (bench/run.sh --help)" >&2; exit 2 ;;
 esac
+MAX_SECONDS=${MAX_SECONDS:-115}
 
 # ---------------------------------------------------------------- file descriptors (hard limit here: 20000)
 HARD=$(ulimit -Hn)
@@ -139,6 +161,7 @@ if [ "$BUILD" = 1 ]; then
   mvn -q package -DskipTests
   mkdir -p "$BUILD_DIR"
   [ target/wspush.war -ef "$BUILD_DIR/wspush.war" ] || cp target/wspush.war "$BUILD_DIR/wspush.war"
+  [ target/wspush-ee.war -ef "$BUILD_DIR/wspush-ee.war" ] || cp target/wspush-ee.war "$BUILD_DIR/wspush-ee.war"
   mvn -q -f bench/pom.xml package
 else
   # (Not "older than pom.xml": build-classpath leaves an unchanged jetty.classpath untouched.)
@@ -154,22 +177,33 @@ fi
 [ -f "$BUILD_DIR/wspush.war" ] || { echo "missing $BUILD_DIR/wspush.war (run with BUILD=1)" >&2; exit 1; }
 
 # Private copies, so that a 'mvn clean' in the same tree during the run does not pull the floor away.
-RUN=$(mktemp -d /tmp/wspush-bench.XXXXXX)
+if [ -n "${RUN_DIR:-}" ]; then
+  # A fixed folder (bench/aot.sh): a JDK AOT cache only serves a JVM whose class path is the training run's.
+  case "$RUN_DIR" in /tmp/wspush-*) ;; *) echo "RUN_DIR must be under /tmp/wspush-*" >&2; exit 2 ;; esac
+  RUN=$RUN_DIR
+  rm -rf "$RUN" && mkdir -p "$RUN"
+else
+  RUN=$(mktemp -d /tmp/wspush-bench.XXXXXX)
+fi
 SERVER_PID=
 cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq $((STOP_WAIT * 5))); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$SERVER_PID" 2>/dev/null || true
   fi
   rm -rf "$RUN"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-cp "$BUILD_DIR/wspush.war" "$RUN/wspush.war"
+cp -p "$BUILD_DIR/wspush.war" "$RUN/wspush.war"  # -p: an AOT cache checks the times of its class path
 mkdir -p "$RUN/launcher/io/wspush"
-cp -r "$LAUNCHER_DIR" "$RUN/launcher/io/wspush/"
+cp -rp "$LAUNCHER_DIR" "$RUN/launcher/io/wspush/"
 cp "$TOOL_JAR" "$RUN/wspush-bench.jar"
+# The launcher as a jar with fixed entry dates and the classes' own file time: a JDK AOT cache refuses a non-empty
+# directory on the class path and checks each jar's size and time (bench/aot.sh).
+jar --create --file "$RUN/launcher.jar" --date=2026-01-01T00:00:00Z -C "$RUN/launcher" .
+touch -r "$LAUNCHER_DIR/JettyMain.class" "$RUN/launcher.jar"
 # The server's class path: Jetty and the container APIs only. The WAR brings Jersey, Weld, CDI... itself, and Jetty
 # loads jakarta.* parent-first, so a second copy of those on the class path would break the WAR's CDI.
 SERVER_CP=$(cat "$JETTY_CP_FILE")
@@ -182,22 +216,52 @@ if curl -s -o /dev/null "http://127.0.0.1:$PORT/" 2>/dev/null; then
   exit 1
 fi
 case "$RUNNER" in
-  war|bench|jettymain) MAIN=(io.wspush.containers.JettyMain "$RUN/wspush.war" "$PORT"); MAIN_CP=$RUN/launcher ;;
+  war|bench|jettymain) MAIN=(io.wspush.containers.JettyMain "$RUN/wspush.war" "$PORT"); MAIN_CP=$RUN/launcher.jar ;;
   fake)      MAIN=(io.wspush.bench.FakeServer "$PORT" "$SECRET" "$PUSH_KEY" 900); MAIN_CP=$RUN/wspush-bench.jar ;;
-  wserver|nchan) ;;
-  *) echo "RUNNER must be war, fake, wserver or nchan" >&2; exit 2 ;;
+  wserver|nchan|tomcat|payara) ;;  # below
+  *) echo "RUNNER must be war, fake, tomcat, payara, wserver or nchan" >&2; exit 2 ;;
 esac
+# ---- other containers (issue 16): the same WAR and tool on Tomcat 10.1 or Payara Micro 6
+EXTRA_OPTS=()
+if [ "$RUNNER" = tomcat ]; then
+  # As TomcatContainer (the tests) starts it: catalina.sh's --add-opens, Tomcat's JUL manager.
+  # shellcheck disable=SC2206  # word lists
+  MAIN=(io.wspush.containers.TomcatMain "$RUN/wspush.war" "$PORT" "$RUN/tomcat-work" $TOMCAT_CONNECTOR)
+  MAIN_CP=$RUN/launcher.jar
+  SERVER_CP=$(cat target/containers/tomcat.classpath)
+  EXTRA_OPTS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+    --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+    --add-opens=java.rmi/sun.rmi.transport=ALL-UNNAMED -Djava.util.logging.manager=org.apache.juli.ClassLoaderLogManager)
+elif [ "$RUNNER" = payara ]; then
+  [ -f "$BUILD_DIR/wspush-ee.war" ] || { echo "missing $BUILD_DIR/wspush-ee.war (the thin WAR; BUILD=1)" >&2; exit 1; }
+  [ -f "$PAYARA_JAR" ] || { echo "missing $PAYARA_JAR: mvn -q dependency:copy -Dartifact=fish.payara.extras:payara-micro:6.2025.10 -DoutputDirectory=target/containers -Dmdep.stripVersion=true" >&2; exit 1; }
+  cp -p "$BUILD_DIR/wspush-ee.war" "$RUN/wspush-ee.war"
+  mkdir -p "$RUN/payara-root"
+  # The same preboot commands as PayaraContainer (the tests), then PAYARA_PREBOOT's.
+  { printf '%s\n' \
+      "set configs.config.server-config.network-config.network-listeners.network-listener.http-listener.address=127.0.0.1" \
+      "set configs.config.server-config.microprofile-metrics-configuration.enabled=false" \
+      "set configs.config.server-config.microprofile-metrics-configuration.endpoint=_payara_metrics" \
+      "set-microprofile-healthcheck-configuration --enabled=false --endpoint=_payara_health" \
+      "set-openapi-configuration --enabled=false --endpoint=_payara_openapi"
+    [ -z "$PAYARA_PREBOOT" ] || printf '%s\n' "$PAYARA_PREBOOT" | tr ';' '\n' | sed 's/^ *//'
+  } > "$RUN/preboot.asadmin"
+  MAIN=(-jar "$PAYARA_JAR" --nohazelcast --disablephonehome --rootdir "$RUN/payara-root" --port "$PORT"
+    --contextroot / --prebootcommandfile "$RUN/preboot.asadmin" --deploy "$RUN/wspush-ee.war")
+fi
 LOG=target/bench/server-$SCENARIO${PEER:+-$PEER}.log
+if [ "$RUNNER" = payara ]; then CP_ARGS=(); else CP_ARGS=(-cp "$MAIN_CP:$SERVER_CP"); fi
+STARTED=$(date +%s.%N)
 # The peers get the same push key in the Authorization header (wserver checks it; Nchan ignores it).
 case "$RUNNER" in
   wserver) PORT=$PORT WSERVER_PUSH_KEY="$PUSH_KEY" taskset -c "$SERVER_CPU" bench/peers/wserver.sh > "$LOG" 2>&1 & ;;
   nchan)   PORT=$PORT taskset -c "$SERVER_CPU" bench/peers/nchan.sh > "$LOG" 2>&1 & ;;
   *)
     # shellcheck disable=SC2086  # SERVER_JAVA_OPTS and SERVER_SETTINGS are word lists
-    taskset -c "$SERVER_CPU" "$SERVER_JAVA" $SERVER_JAVA_OPTS \
+    taskset -c "$SERVER_CPU" "$SERVER_JAVA" $SERVER_JAVA_OPTS "${EXTRA_OPTS[@]}" \
       -Dwspush.token.secret="$SECRET" -Dwspush.push.key="$PUSH_KEY" \
       -Dwspush.limit.connections-per-user="$PER_USER_LIMIT" -Dwspush.limit.connections=100000 -Dbench.maxSeconds=900 \
-      $SERVER_SETTINGS -cp "$MAIN_CP:$SERVER_CP" "${MAIN[@]}" > "$LOG" 2>&1 & ;;
+      $SERVER_SETTINGS "${CP_ARGS[@]}" "${MAIN[@]}" > "$LOG" 2>&1 & ;;
 esac
 SERVER_PID=$!
 echo "server pid $SERVER_PID on CPU $SERVER_CPU ($RUNNER), log $LOG"
@@ -208,12 +272,15 @@ ready() {   # wspush answers /health; wserver has none (any answer to a push wit
     *) curl -sf -o /dev/null "http://127.0.0.1:$PORT/health" ;;
   esac
 }
-for _ in $(seq 240); do
+# Polled every 0.1 s: the time to ready is a figure of its own (start-up, AOT cache).
+for _ in $(seq 1800); do
   kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died:" >&2; tail -30 "$LOG" >&2; exit 1; }
   ready && break
-  sleep 0.5
+  sleep 0.1
 done
-ready || { echo "server not ready after 120 s" >&2; tail -30 "$LOG" >&2; exit 1; }
+ready || { echo "server not ready after 180 s" >&2; tail -30 "$LOG" >&2; exit 1; }
+READY_S=$(awk -v a="$STARTED" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+echo "server ready after $READY_S s (JVM start to the first answer)"
 # The process whose CPU (and system calls) are measured: Nchan's work is done by nginx's worker, the only child of
 # the master that bench/peers/nchan.sh started.
 MEASURE_PID=$SERVER_PID
@@ -232,7 +299,7 @@ tool() {
   WSPUSH_BENCH_SECRET="$SECRET" WSPUSH_BENCH_PUSH_KEY="$PUSH_KEY" \
     taskset -c "$TOOL_CPU" java $TOOL_JAVA_OPTS -cp "$RUN/wspush-bench.jar" io.wspush.bench.LoadTool \
       --url "http://127.0.0.1:$PORT/" --server-pid "$MEASURE_PID" --max-seconds "$MAX_SECONDS" \
-      --out "$OUT" --label "$LABEL" "${CLIENT_ARGS[@]}" "$@" ${TARGET_ARGS[@]+"${TARGET_ARGS[@]}"}
+      --out "$OUT" --label "$LABEL" --server-ready-s "$READY_S" "${CLIENT_ARGS[@]}" "$@" ${TARGET_ARGS[@]+"${TARGET_ARGS[@]}"}
 }
 
 RC=0

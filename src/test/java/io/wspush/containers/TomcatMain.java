@@ -31,7 +31,8 @@ public final class TomcatMain {
         Path base = work.resolve("tomcat");
         Files.createDirectories(base.resolve("webapps"));
         tomcat.setBaseDir(base.toString());
-        Connector connector = new Connector("HTTP/1.1");
+        // bench.tomcatProtocol (bench/run.sh RUNNER=tomcat): e.g. org.apache.coyote.http11.Http11Nio2Protocol.
+        Connector connector = new Connector(System.getProperty("bench.tomcatProtocol", "HTTP/1.1"));
         connector.setPort(port);
         connector.setProperty("address", "127.0.0.1");
         connector.setThrowOnFailure(true);
@@ -93,7 +94,7 @@ public final class TomcatMain {
             System.exit(1);
         }
         System.err.println("[TomcatMain] started " + war.getFileName() + " at http://127.0.0.1:"
-                + connector.getLocalPort() + "/");
+                + connector.getLocalPort() + "/ (" + connector.getProtocolHandlerClassName() + ")");
         tomcat.getServer().await();
     }
 }

@@ -85,6 +85,12 @@ public final class LoadTool {
               --hold S                seconds to hold the connections idle before pushing (default 0)
               --drain S               stop waiting for messages after S seconds without progress (default 5)
               --max-seconds S         global deadline: report and exit after S seconds (default 110)
+              --timeline S            time to steady state: push at full load (or --rate) for S seconds instead
+                                      of --pushes, sample delivered messages/s and server CPU per message every
+                                      --timeline-interval seconds (default 1), and report when the rolling 5-interval
+                                      rate (and CPU/msg) entered and stayed within 10%% of the final quarter's median
+                                      (bench/BENCHMARKS.md, "Warm-up and containers"). --server-ready-s X: the
+                                      server's start-up time, for the report
               --name NAME             scenario name in the report (default custom)
               --label TEXT            free text in the JSON line (e.g. a git revision)
               --out FILE              append one JSON line per run to FILE
@@ -127,6 +133,8 @@ public final class LoadTool {
     private final String name;
     private final String label;
     private final String out;
+    private final Timeline timeline;
+    private final double serverReadySeconds;
 
     // ---- state
     private final Stats stats;
@@ -214,7 +222,9 @@ public final class LoadTool {
         connsPerUser = (int) lng("conns", 1, 1, 1_000_000);
         if ((long) users * connsPerUser > 1_000_000) throw new IllegalArgumentException("at most 1,000,000 connections");
         total = users * connsPerUser;
-        pushes = lng("pushes", 1000, 0, 100_000_000);
+        serverReadySeconds = dbl("server-ready-s", -1, -1, 86_400);
+        timeline = Timeline.of(dbl("timeline", 0, 0, 3600), dbl("timeline-interval", 1, 0.1, 60), serverReadySeconds);
+        pushes = lng("pushes", timeline != null ? 100_000_000 : 1000, 0, 100_000_000); // timeline: bounded by time
         concurrency = (int) lng("concurrency", 16, 1, 1024);
         batch = (int) lng("batch", 1, 1, 10_000);
         rate = dbl("rate", 0, 0, 10_000_000);
@@ -368,7 +378,9 @@ public final class LoadTool {
         long selfCpu0 = self.cpuTicks();
         long[] machine0 = ProcStats.machineTicks();
         long pushStart = System.nanoTime();
+        if (timeline != null) timeline.start(stats.received::sum, server, serverPid, self);
         long pushEnd = pushes > 0 && !expired() ? pushPhase(pushes, false, rate) : pushStart;
+        if (timeline != null) timeline.stop();
         long expected = expectedTotal();
         boolean drained = waitFor(() -> stats.received.sum() >= expected, drain);
         long pushCpu1 = server != null ? server.cpuTicks() : -1;
@@ -401,6 +413,8 @@ public final class LoadTool {
         double pushSeconds = Math.max(1e-9, (pushEnd - pushStart) / 1e9);
         double deliverSeconds = Math.max(1e-9, ((lastRecv > pushStart ? lastRecv : pushEnd) - pushStart) / 1e9);
         long okPushes = pushOk.sum();
+        // A timeline run is bounded by time: what it meant to send is what it sent.
+        long sent = timeline == null ? pushes : okPushes + pushFailures.values().stream().mapToLong(LongAdder::sum).sum();
         put("name", name);
         put("label", label);
         put("time", Instant.now().toString());
@@ -428,7 +442,7 @@ public final class LoadTool {
         put("plain_users_not_ready", notReady);
         put("open_before_push", openBeforePush);
         put("push_ok", okPushes);
-        put("push_failed", pushes - okPushes);
+        put("push_failed", sent - okPushes);
         put("push_s", round(pushSeconds, 3));
         put("pushes_per_s", round(okPushes / pushSeconds, 1));
         put("server_reported_delivered", serverDelivered.sum());
@@ -454,6 +468,7 @@ public final class LoadTool {
             put("accept_to_recv_p99_ms", ms(stats.acceptToReceiveMicros.percentile(0.99)));
         }
         put("server_pid", serverPid);
+        if (timeline == null) put("server_ready_s", serverReadySeconds); // a timeline reports it with its own figures
         put("server_rss_before_kb", rssBefore);
         put("server_rss_connected_kb", rssConnected);
         put("server_rss_after_kb", rssAfter);
@@ -492,12 +507,13 @@ public final class LoadTool {
         put("push_failures", Stats.flatten(pushFailures));
         put("drained", drained);
         put("deadline_hit", deadlineHit);
-        boolean ok = !deadlineHit && connected == total && okPushes == pushes && lost == 0 && extra == 0
+        if (timeline != null) timeline.report(log, report);
+        boolean ok = !deadlineHit && connected == total && okPushes == sent && lost == 0 && extra == 0
                 && dups == 0 && misrouted == 0 && received == expected;
         put("ok", ok);
 
         if (pushes > 0) {
-            log.printf(Locale.ROOT, "push: %d/%d ok in %.2f s = %.0f pushes/s%s%n", okPushes, pushes, pushSeconds, okPushes / pushSeconds,
+            log.printf(Locale.ROOT, "push: %d/%d ok in %.2f s = %.0f pushes/s%s%n", okPushes, sent, pushSeconds, okPushes / pushSeconds,
                     pushFailures.isEmpty() ? "" : "; failures: " + Stats.flatten(pushFailures));
             log.printf(Locale.ROOT, "delivered: %d/%d (%.4f%%) = %.0f msgs/s; lost %d, duplicates %d, extra %d, misrouted %d, connections short %d, closed %d%n",
                     received, expected, expected == 0 ? 100.0 : 100.0 * received / expected, received / deliverSeconds,
@@ -618,7 +634,7 @@ public final class LoadTool {
         int per = probe ? 1 : batch;
         Runnable worker = per > 1 ? () -> {
             for (long n; (n = next.getAndAdd(per)) < count; ) {
-                if (expired()) return;
+                if (expired() || !probe && timeline != null && timeline.over()) return;
                 if (rate > 0) {
                     long due = start + (long) (n * 1e9 / rate);
                     long wait = due - System.nanoTime();
@@ -642,7 +658,7 @@ public final class LoadTool {
             }
         } : () -> {
             for (long n; (n = next.getAndIncrement()) < count; ) {
-                if (expired()) return;
+                if (expired() || !probe && timeline != null && timeline.over()) return;
                 if (rate > 0) {
                     long due = start + (long) (n * 1e9 / rate);
                     long wait = due - System.nanoTime();

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Time to steady state after start, JVM against JVM (issue 16): trains a JDK 25 ahead-of-time cache (JEP 483/514/515:
+# classes loaded and linked, plus method profiles) under the benchmark load, then runs bench/run.sh's `warmup`
+# scenario (a cold server under full load at once, LoadTool --timeline) for each variant, alternated round by round,
+# and prints a table of start-up time, time to steady state and the steady rate per variant.
+#
+#   bench/aot.sh                 # train (if the cache is missing), then ROUNDS rounds of VARIANTS
+#   bench/aot.sh train           # only the training run (rewrites the cache)
+#   VARIANTS='jdk25 jdk25-aot' ROUNDS=2 bench/aot.sh compare
+#   bench/aot.sh summary         # the table again, from $OUT
+#
+# Variants (all with -Xmx2g, the server pinned to one core as in run.sh):
+#   jdk17        the build JDK (java), default flags
+#   jdk25        Temurin 25, default flags
+#   jdk25-aot    Temurin 25 with -XX:AOTCache= the trained cache
+#   jdk25-aot-t8 the same, and Jetty's pool at 8 threads (bench.threads=8, bench.minThreads=4): fewer runnable request
+#                threads leave the JIT threads more of the one core; logs class loading to count what the cache held
+#   jdk25-c1     -XX:TieredStopAtLevel=1: C1 only; known to reach its (lower) peak at once
+#   jdk25-aot-c2 the cache and -XX:-TieredCompilation: interpreter then C2 only (no tier-3 profiling code)
+#
+# Environment (defaults in brackets): J17 [java]  J25 [/usr/lib/jvm/temurin-25-jdk-amd64/bin/java]
+#   AOT_DIR [/tmp/wspush-aot] the cache (wspush-$RUNNER.aot) and the fixed run folder the cache's class path needs
+#   TRAIN_SECONDS [90] full load of the training run  TIMELINE [120] seconds of full load per measured run
+#   ROUNDS [1]  VARIANTS [jdk17 jdk25 jdk25-aot jdk25-aot-t8 jdk25-c1]  RUNNER [war]
+#   PORT [18210]  OUT [target/bench/aot.jsonl]  LOCK [/tmp/wspush-bench.lock] (each run holds it: a shared machine)
+# Extra arguments go to LoadTool (e.g. --protocol plain, the default here).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MODE=${1:-all}
+case "$MODE" in train|compare|all|summary) shift || true ;; -h|--help)
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;; *) MODE=all ;; esac
+J17=${J17:-java}
+J25=${J25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
+AOT_DIR=${AOT_DIR:-/tmp/wspush-aot}
+case "$AOT_DIR" in /tmp/wspush-*) ;; *) echo "AOT_DIR must be under /tmp/wspush-*" >&2; exit 2 ;; esac
+RUNNER=${RUNNER:-war}
+TRAIN_SECONDS=${TRAIN_SECONDS:-90}
+TIMELINE=${TIMELINE:-120}
+ROUNDS=${ROUNDS:-1}
+VARIANTS=${VARIANTS:-jdk17 jdk25 jdk25-aot jdk25-aot-t8 jdk25-c1}
+PORT=${PORT:-18210}
+OUT=${OUT:-target/bench/aot.jsonl}
+LOCK=${LOCK:-/tmp/wspush-bench.lock}
+CACHE=$AOT_DIR/wspush-$RUNNER.aot
+[ $# -gt 0 ] || set -- --protocol plain
+mkdir -p "$AOT_DIR" "$(dirname "$OUT")"
+
+# run LABEL JAVA OPTS SETTINGS SECONDS args...: one cold server, full load for SECONDS (under the lock)
+run() {
+  local label=$1 jvm=$2 opts=$3 settings=$4 seconds=$5
+  shift 5
+  echo "==== $label ($(uptime | sed 's/.*load average/load average/'))"
+  # The same RUN_DIR for every run: the cache is only used by a JVM with the training run's class path.
+  flock "$LOCK" env LABEL="aot $label" BUILD=0 RUN_DIR="$AOT_DIR/run" STOP_WAIT=300 RUNNER="$RUNNER" PORT="$PORT" \
+    OUT="$OUT" SERVER_JAVA="$jvm" SERVER_JAVA_OPTS="$opts" SERVER_SETTINGS="$settings" TIMELINE="$seconds" \
+    bench/run.sh warmup "$@" | grep -E '^(server ready|steady state|server JVM|push:|delivered:|server:|OK|NOT OK|DEADLINE)' || true
+}
+
+train() {
+  rm -f "$CACHE"
+  # JEP 514: -XX:AOTCacheOutput records the training run and, when the JVM exits (run.sh's SIGTERM at the end), a
+  # child JVM assembles the cache; STOP_WAIT gives it the time.
+  run "train-$RUNNER" "$J25" "-Xmx2g -XX:AOTCacheOutput=$CACHE" "" "$TRAIN_SECONDS" "$@"
+  [ -s "$CACHE" ] || { echo "no cache written: see target/bench/server-warmup.log" >&2; exit 1; }
+  echo "cache $CACHE: $(du -h "$CACHE" | cut -f1)"
+}
+
+variant() {
+  local v=$1
+  shift
+  case "$v" in
+    jdk17)        run "$v" "$J17" "-Xmx2g" "" "$TIMELINE" "$@" ;;
+    jdk25)        run "$v" "$J25" "-Xmx2g" "" "$TIMELINE" "$@" ;;
+    jdk25-aot)    run "$v" "$J25" "-Xmx2g -XX:AOTCache=$CACHE" "" "$TIMELINE" "$@" ;;
+    jdk25-aot-t8) # also logs where each class came from: how much of the server the cache covers
+                  run "$v" "$J25" "-Xmx2g -XX:AOTCache=$CACHE -Xlog:class+load=info:file=$AOT_DIR/classload-$RUNNER.log" \
+                    "-Dbench.threads=8 -Dbench.minThreads=4" "$TIMELINE" "$@"
+                  echo "classes: $(grep -c 'source: shared objects file' "$AOT_DIR/classload-$RUNNER.log") from the AOT cache, $(grep -vc 'source: shared objects file' "$AOT_DIR/classload-$RUNNER.log") loaded otherwise" ;;
+    jdk25-c1)     run "$v" "$J25" "-Xmx2g -XX:TieredStopAtLevel=1" "" "$TIMELINE" "$@" ;;
+    jdk25-aot-c2) run "$v" "$J25" "-Xmx2g -XX:AOTCache=$CACHE -XX:-TieredCompilation" "" "$TIMELINE" "$@" ;;
+    *) echo "unknown variant $v" >&2; exit 2 ;;
+  esac
+}
+
+summary() {
+  # Per variant: median of each figure over its runs (the JSON lines of this file whose label starts "aot ").
+  python3 - "$OUT" <<'EOF'
+import json, sys, statistics as st
+rows = {}
+for line in open(sys.argv[1]):
+    try: j = json.loads(line)
+    except ValueError: continue
+    if not j.get("label", "").startswith("aot ") or "tts_rate_s" not in j: continue
+    rows.setdefault(j["label"][4:], []).append(j)
+def med(rs, k):
+    v = [r[k] for r in rs if r.get(k, -1) is not None and r.get(k, -1) >= 0]
+    return "-" if not v else round(st.median(v), 1)
+def show(rs, k):
+    return " / ".join("-" if r.get(k, -1) < 0 else str(round(r[k], 1)) for r in rs)
+print("| variant | runs | ready s | tts rate s (each run) | tts CPU/msg s (each run) | server CPU s to steady | steady from JVM start s (CPU/msg) | steady msgs/s | steady us/msg | first 5 s us/msg | first 60 s us/msg (each run) | others' CPU % | load avg |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for k, rs in rows.items():
+    first = [st.mean([float(x) for x in r["timeline_us_per_msg"].split()[:5] if x != "-"]) for r in rs]
+    # The whole first minute's cost: server CPU over messages, from the per-second series.
+    def minute(r):
+        rate = [float(x) for x in r["timeline_rates"].split()[:60]]
+        us = [float(x) if x != "-" else 0.0 for x in r["timeline_us_per_msg"].split()[:60]]
+        return round(sum(a * b for a, b in zip(rate, us)) / max(1.0, sum(rate)))
+    minutes = " / ".join(str(minute(r)) for r in rs)
+    print(f"| {k} | {len(rs)} | {med(rs,'server_ready_s')} | {show(rs,'tts_rate_s')} | {show(rs,'tts_cpu_s')} | "
+          f"{show(rs,'server_cpu_to_steady_s')} | {show(rs,'tts_cpu_since_jvm_start_s')} | "
+          f"{med(rs,'steady_rate')} | {med(rs,'steady_us_per_msg')} | {round(st.median(first),0)} | {minutes} | {med(rs,'others_cpu_pct_push')} | {show(rs,'loadavg_1m')} |")
+print()
+print("server CPU per delivered message, mean of each 10 s of full load (us):")
+print()
+print("| run | " + " | ".join(f"{10*i}-{10*i+10} s" for i in range(12)) + " |")
+print("|---|" + "---|" * 12)
+for k, rs in rows.items():
+    for r in rs:
+        rate = [float(x) for x in r["timeline_rates"].split()]
+        us = [float(x) if x != "-" else 0.0 for x in r["timeline_us_per_msg"].split()]
+        cells = []
+        for i in range(0, min(len(rate), 120), 10):
+            m = sum(rate[i:i + 10])
+            cells.append(str(round(sum(a * b for a, b in zip(rate[i:i + 10], us[i:i + 10])) / m)) if m else "-")
+        print(f"| {k} | " + " | ".join(cells) + " |")
+EOF
+}
+
+[ "$MODE" = summary ] && { summary; exit 0; }
+BUILD_NEEDED=0
+[ -f target/bench/build/wspush.war ] || BUILD_NEEDED=1
+[ "$BUILD_NEEDED" = 0 ] || { mvn -q package -DskipTests && mkdir -p target/bench/build && cp target/wspush.war target/wspush-ee.war target/bench/build/; }
+if [ "$MODE" = train ] || { [ "$MODE" = all ] && [ ! -s "$CACHE" ]; }; then train "$@"; fi
+if [ "$MODE" != train ]; then
+  for _ in $(seq "$ROUNDS"); do
+    for v in $VARIANTS; do variant "$v" "$@"; done
+  done
+  summary
+fi
