@@ -5,12 +5,11 @@ import jakarta.websocket.RemoteEndpoint;
 import jakarta.websocket.SendHandler;
 import jakarta.websocket.SendResult;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -85,18 +84,6 @@ public final class ConnectionWriter implements SendHandler {
     static final Object PING = new Object();
     private static final ByteBuffer PING_PAYLOAD = ByteBuffer.allocate(0);
     private static final int PENDING = 0, COMPLETED_INLINE = 1, GONE_ASYNC = 2;
-    private static final VarHandle SENDING;
-    private static final VarHandle PHASE;
-
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            SENDING = l.findVarHandle(ConnectionWriter.class, "sending", boolean.class);
-            PHASE = l.findVarHandle(ConnectionWriter.class, "phase", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private final RemoteEndpoint.Async remote;
     private final boolean v1;
@@ -106,11 +93,10 @@ public final class ConnectionWriter implements SendHandler {
     private final ConcurrentLinkedQueue<Queued> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedMessages = new AtomicInteger();
     private final AtomicLong queuedChars = new AtomicLong();
-    /** Fields with VarHandles, not Atomic* objects: a broadcast touches thousands of writers, one cache line fewer each. */
-    private volatile boolean sending;
+    private final AtomicBoolean sending = new AtomicBoolean();
     private volatile boolean stopped;
     /** Who continues after a send: the loop that started it (completed inline) or its completion callback. */
-    private volatile int phase;
+    private final AtomicInteger phase = new AtomicInteger();
     private Object inFlight;
     private long inFlightQueuedNanos;
     /** The pinger thread writing this connection's ping and since when; guarded by pingLock. */
@@ -138,10 +124,10 @@ public final class ConnectionWriter implements SendHandler {
         // Idle writer (the usual case of a push): become the sender and send at once, with no queue node, counters
         // or totals to add and take back. Only when nothing queued is older; a frame alone over the limit still
         // overflows below.
-        if (item != PING && chars <= limits.maxChars() && queue.isEmpty() && SENDING.compareAndSet(this, false, true)) {
+        if (item != PING && chars <= limits.maxChars() && queue.isEmpty() && sending.compareAndSet(false, true)) {
             if (queue.isEmpty()) {
                 if (stopped) {
-                    sending = false;
+                    sending.set(false);
                     return false;
                 }
                 if (transmit(item, System.nanoTime())) drainHoldingSender();
@@ -166,7 +152,7 @@ public final class ConnectionWriter implements SendHandler {
             limits.totals().remove(chars);
             return false;
         }
-        if (SENDING.compareAndSet(this, false, true)) {
+        if (sending.compareAndSet(false, true)) {
             drainHoldingSender();
         }
         return true;
@@ -178,7 +164,7 @@ public final class ConnectionWriter implements SendHandler {
      * @return false when some send is under way (then nothing is held)
      */
     boolean hold() {
-        return SENDING.compareAndSet(this, false, true);
+        return sending.compareAndSet(false, true);
     }
 
     /** Ends a {@link #hold}: sends what queued meanwhile, in order. */
@@ -218,9 +204,9 @@ public final class ConnectionWriter implements SendHandler {
                 if (stopped) continue;
                 if (!transmit(q)) return;
             }
-            sending = false;
+            sending.set(false);
             // An offer may have seen 'sending' still set just before we released it: take the role back.
-            if (queue.isEmpty() || !SENDING.compareAndSet(this, false, true)) return;
+            if (queue.isEmpty() || !sending.compareAndSet(false, true)) return;
         }
     }
 
@@ -232,7 +218,7 @@ public final class ConnectionWriter implements SendHandler {
     private boolean transmit(Object item, long queuedNanos) {
         inFlight = item;
         inFlightQueuedNanos = queuedNanos;
-        phase = PENDING;
+        phase.set(PENDING);
         if (item == PING) {
             try {
                 limits.pinger().execute(this::pingHoldingSender);
@@ -240,7 +226,7 @@ public final class ConnectionWriter implements SendHandler {
                 inFlight = null;
                 return true; // no ping this round
             }
-            return !PHASE.compareAndSet(this, PENDING, GONE_ASYNC);
+            return !phase.compareAndSet(PENDING, GONE_ASYNC);
         }
         String text = item instanceof Delivery d ? d.frame(v1) : (String) item;
         try {
@@ -249,7 +235,7 @@ public final class ConnectionWriter implements SendHandler {
             // Some containers throw instead of reporting through the handler (session already closed).
             onResult(new SendResult(e));
         }
-        return !PHASE.compareAndSet(this, PENDING, GONE_ASYNC);
+        return !phase.compareAndSet(PENDING, GONE_ASYNC);
     }
 
     /** On a pinger thread: the blocking write, then carries on like an asynchronous send's completion. */
@@ -282,7 +268,7 @@ public final class ConnectionWriter implements SendHandler {
         } else {
             events.failed(result.getException());
         }
-        if (!PHASE.compareAndSet(this, PENDING, COMPLETED_INLINE)) {
+        if (!phase.compareAndSet(PENDING, COMPLETED_INLINE)) {
             // The sending loop has already returned: this callback carries on draining.
             drainHoldingSender();
         }
