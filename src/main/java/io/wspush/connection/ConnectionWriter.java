@@ -121,6 +121,21 @@ public final class ConnectionWriter implements SendHandler {
      */
     boolean offer(Object item, int chars) {
         if (stopped) return false;
+        // Idle writer (the usual case of a push): become the sender and send at once, with no queue node, counters
+        // or totals to add and take back. Only when nothing queued is older; a frame alone over the limit still
+        // overflows below.
+        if (item != PING && chars <= limits.maxChars() && queue.isEmpty() && sending.compareAndSet(false, true)) {
+            if (queue.isEmpty()) {
+                if (stopped) {
+                    sending.set(false);
+                    return false;
+                }
+                if (transmit(item, System.nanoTime())) drainHoldingSender();
+                return true;
+            }
+            // Something was queued between the checks: it goes first, and this item queues behind it below.
+            drainHoldingSender();
+        }
         int n = queuedMessages.incrementAndGet();
         long c = queuedChars.addAndGet(chars);
         if (n > limits.maxMessages() || c > limits.maxChars()) {
@@ -197,9 +212,12 @@ public final class ConnectionWriter implements SendHandler {
 
     /** @return true when the send completed inline and the caller should go on draining */
     private boolean transmit(Queued q) {
-        Object item = q.item();
+        return transmit(q.item(), q.queuedNanos());
+    }
+
+    private boolean transmit(Object item, long queuedNanos) {
         inFlight = item;
-        inFlightQueuedNanos = q.queuedNanos();
+        inFlightQueuedNanos = queuedNanos;
         phase.set(PENDING);
         if (item == PING) {
             try {

@@ -5,8 +5,8 @@ import jakarta.json.stream.JsonParser;
 import jakarta.json.stream.JsonParser.Event;
 import jakarta.json.stream.JsonParsingException;
 
-import java.io.ByteArrayInputStream;
 import java.io.Reader;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
@@ -41,7 +41,7 @@ public final class FlatJson {
         }
     }
 
-    /** The same for UTF-8 bytes (a request body), without copying them into a String first. */
+    /** The same for UTF-8 bytes (a request body). */
     public static Result parse(byte[] utf8, Set<String> stringMembers) {
         return parse(utf8, stringMembers, Set.of());
     }
@@ -51,7 +51,9 @@ public final class FlatJson {
      * (members added to a format whose senders may already use the name with another type).
      */
     public static Result parse(byte[] utf8, Set<String> stringMembers, Set<String> lenientMembers) {
-        try (JsonParser p = Jsonp.PARSERS.createParser(new ByteArrayInputStream(utf8), StandardCharsets.UTF_8)) {
+        // Decoded here (malformed bytes become U+FFFD, as an InputStreamReader does): the parser's own reader over
+        // a stream allocates an 8 KiB byte buffer and a decoder per call, more than a push body's String.
+        try (JsonParser p = Jsonp.PARSERS.createParser(new StringReader(new String(utf8, StandardCharsets.UTF_8)))) {
             return parse(p, stringMembers, lenientMembers);
         } catch (JsonException e) {
             return error("malformed JSON");

@@ -31,11 +31,27 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>What it does: HTTP/1.1 upgrade (checks 101 and {@code Sec-WebSocket-Accept}), masked client text frames, close
  * and pong frames; it reads text (also fragmented), ping (answered with a pong), pong and close frames from the
  * server. Listener callbacks run on the selector thread of the connection, one at a time per connection.
+ *
+ * <p>{@code -Dbench.ws.deflate=true} (tool JVM option, e.g. {@code TOOL_JAVA_OPTS}) makes every connection offer
+ * {@code permessage-deflate} as browsers do (RFC 7692); when the server accepts it, compressed messages are inflated
+ * (unfragmented ones only; a fragmented compressed message fails the connection). The JDK client cannot offer it
+ * ({@code Sec-WebSocket-Extensions} is a restricted header there). How many connections got it is printed at exit.
  */
 final class RawWs implements AutoCloseable {
 
     private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     private static final int MAX_FRAME = 16 * 1024 * 1024;
+    private static final boolean OFFER_DEFLATE = Boolean.getBoolean("bench.ws.deflate");
+    private static final byte[] DEFLATE_TAIL = {0, 0, (byte) 0xff, (byte) 0xff};
+    private static final AtomicInteger DEFLATE_OFFERED = new AtomicInteger();
+    private static final AtomicInteger DEFLATE_NEGOTIATED = new AtomicInteger();
+
+    static {
+        if (OFFER_DEFLATE) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.println("[RawWs] permessage-deflate offered by "
+                    + DEFLATE_OFFERED.get() + " connections, accepted by the server for " + DEFLATE_NEGOTIATED.get())));
+        }
+    }
 
     private final Loop[] loops;
     private final AtomicInteger next = new AtomicInteger();
@@ -141,6 +157,8 @@ final class RawWs implements AutoCloseable {
         volatile boolean inputClosed;
         String negotiated = "";
         boolean textInProgress;
+        /** Set when the server accepted permessage-deflate; kept across messages (context takeover or not). */
+        java.util.zip.Inflater inflater;
 
         Socket(Loop loop, URI uri, String subprotocol, WebSocket.Listener listener) {
             this.loop = loop;
@@ -178,7 +196,10 @@ final class RawWs implements AutoCloseable {
             String req = "GET " + path + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
                     + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key
                     + "\r\nSec-WebSocket-Version: 13\r\n"
-                    + (subprotocol == null ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n") + "\r\n";
+                    + (subprotocol == null ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
+                    + (OFFER_DEFLATE ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "")
+                    + "\r\n";
+            if (OFFER_DEFLATE) DEFLATE_OFFERED.incrementAndGet();
             write(ByteBuffer.wrap(req.getBytes(StandardCharsets.US_ASCII)));
         }
 
@@ -258,6 +279,11 @@ final class RawWs implements AutoCloseable {
                 String value = l.substring(colon + 1).trim();
                 if (name.equalsIgnoreCase("Sec-WebSocket-Accept")) accept = value;
                 else if (name.equalsIgnoreCase("Sec-WebSocket-Protocol")) negotiated = value;
+                else if (name.equalsIgnoreCase("Sec-WebSocket-Extensions") && value.contains("permessage-deflate")) {
+                    if (!OFFER_DEFLATE) throw new IOException("server negotiated an extension that was not offered: " + value);
+                    inflater = new java.util.zip.Inflater(true);
+                    DEFLATE_NEGOTIATED.incrementAndGet();
+                }
             }
             if (!expectedAccept().equals(accept)) throw new IOException("bad Sec-WebSocket-Accept");
             handshakeDone = true;
@@ -282,6 +308,7 @@ final class RawWs implements AutoCloseable {
             int b0 = buf.get() & 0xff;
             int b1 = buf.get() & 0xff;
             boolean fin = (b0 & 0x80) != 0;
+            boolean rsv1 = (b0 & 0x40) != 0;
             int opcode = b0 & 0x0f;
             boolean masked = (b1 & 0x80) != 0;
             long len = b1 & 0x7f;
@@ -308,6 +335,11 @@ final class RawWs implements AutoCloseable {
             byte[] payload = new byte[(int) len];
             buf.get(payload);
             if (mask != null) for (int i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
+            if (rsv1) {
+                if (inflater == null || (opcode != 0x1 && opcode != 0x2)) throw new IOException("RSV1 set without permessage-deflate");
+                if (!fin) throw new IOException("fragmented compressed message (not supported by this client)");
+                payload = inflate(payload);
+            }
             switch (opcode) {
                 case 0x1, 0x0 -> {
                     if (opcode == 0x0 && !textInProgress) {
@@ -336,6 +368,30 @@ final class RawWs implements AutoCloseable {
                 default -> throw new IOException("unknown opcode " + opcode);
             }
             return true;
+        }
+
+        /** One compressed message (RFC 7692 7.2.2: the sender removed the final empty block's 4 bytes). */
+        private byte[] inflate(byte[] compressed) throws IOException {
+            inflater.setInput(concat(compressed, DEFLATE_TAIL));
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(compressed.length * 4 + 64);
+            byte[] chunk = new byte[8192];
+            try {
+                while (!inflater.needsInput()) {
+                    int n = inflater.inflate(chunk);
+                    if (n == 0 && (inflater.needsInput() || inflater.finished())) break;
+                    out.write(chunk, 0, n);
+                    if (out.size() > MAX_FRAME) throw new IOException("inflated message too large");
+                }
+            } catch (java.util.zip.DataFormatException e) {
+                throw new IOException("bad compressed message: " + e.getMessage());
+            }
+            return out.toByteArray();
+        }
+
+        private static byte[] concat(byte[] a, byte[] b) {
+            byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+            System.arraycopy(b, 0, c, a.length, b.length);
+            return c;
         }
 
         private static boolean rewind(ByteBuffer buf, int start) {
