@@ -250,7 +250,7 @@ elif [ "$RUNNER" = payara ]; then
     --contextroot / --prebootcommandfile "$RUN/preboot.asadmin" --deploy "$RUN/wspush-ee.war")
 fi
 LOG=target/bench/server-$SCENARIO${PEER:+-$PEER}.log
-if [ "$RUNNER" = payara ]; then CP_ARGS=(); else CP_ARGS=(-cp "$MAIN_CP:$SERVER_CP"); fi
+case "$RUNNER" in payara|wserver|nchan) CP_ARGS=() ;; *) CP_ARGS=(-cp "$MAIN_CP:$SERVER_CP") ;; esac
 STARTED=$(date +%s.%N)
 # The peers get the same push key in the Authorization header (wserver checks it; Nchan ignores it).
 case "$RUNNER" in

@@ -50,19 +50,7 @@ public class PresenceResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response one(@Context HttpHeaders headers, @PathParam("userId") String userId) {
         if (!keys.presence().accepts(headers.getHeaderString(HttpHeaders.AUTHORIZATION))) return JsonResponses.unauthorized();
-        int[] n;
-        try {
-            n = node.presence(List.of(userId));
-        } catch (Presence.Unavailable e) {
-            return JsonResponses.error(503, "unavailable", e.getMessage());
-        } catch (IllegalStateException stopping) {
-            return JsonResponses.error(503, "unavailable", "wspush is shutting down; retry on another node");
-        }
-        StringWriter w = new StringWriter();
-        try (JsonGenerator g = Jsonp.GENERATORS.createGenerator(w)) {
-            user(g, userId, n[0]);
-        }
-        return JsonResponses.status(200, w.toString());
+        return answer(List.of(userId), false);
     }
 
     @POST
@@ -80,9 +68,14 @@ public class PresenceResource {
         } catch (PresenceRequest.TooMany e) {
             return JsonResponses.error(413, "too_many_items", e.getMessage());
         }
+        return answer(req.userIds(), true);
+    }
+
+    /** Looks the users up and answers one object ({@code many} false) or {@code {"users":[...]}}. */
+    private Response answer(List<String> userIds, boolean many) {
         int[] n;
         try {
-            n = node.presence(req.userIds());
+            n = node.presence(userIds);
         } catch (Presence.Unavailable e) {
             return JsonResponses.error(503, "unavailable", e.getMessage());
         } catch (IllegalStateException stopping) {
@@ -90,9 +83,9 @@ public class PresenceResource {
         }
         StringWriter w = new StringWriter();
         try (JsonGenerator g = Jsonp.GENERATORS.createGenerator(w)) {
-            g.writeStartObject().writeStartArray("users");
-            for (int i = 0; i < n.length; i++) user(g, req.userIds().get(i), n[i]);
-            g.writeEnd().writeEnd();
+            if (many) g.writeStartObject().writeStartArray("users");
+            for (int i = 0; i < n.length; i++) user(g, userIds.get(i), n[i]);
+            if (many) g.writeEnd().writeEnd();
         }
         return JsonResponses.status(200, w.toString());
     }
