@@ -228,24 +228,22 @@ public class Node implements Broker.LocalNode {
      * @throws IllegalStateException while not running
      */
     public Broker.Published push(String userId, String event, String message, String id) {
-        requireRunning();
-        metrics.pushes.increment();
-        Broker.Published p = broker.publish(new Delivery(userId, event, message, System.currentTimeMillis()),
-                config.history() ? id : null);
-        if (LOG.isLoggable(Level.FINE)) LOG.fine("push user=" + LogText.escape(userId) + " delivered=" + p.delivered() + " offset=" + p.offset());
-        return p;
+        return push(userId, event, message, id, null);
     }
 
     /**
-     * {@link #push} for a pusher waiting for receipts: the delivery carries {@code tag} to every node.
+     * {@link #push} for a pusher waiting for receipts: the delivery carries {@code tag} (null: none) to every node.
      *
      * @throws IllegalStateException while not running
      */
     public Broker.Published push(String userId, String event, String message, String id, ReceiptTag tag) {
         requireRunning();
         metrics.pushes.increment();
-        return broker.publish(new Delivery(userId, event, message, System.currentTimeMillis()).withReceipt(tag),
-                config.history() ? id : null);
+        Delivery d = new Delivery(userId, event, message, System.currentTimeMillis());
+        if (tag != null) d = d.withReceipt(tag);
+        Broker.Published p = broker.publish(d, config.history() ? id : null);
+        if (LOG.isLoggable(Level.FINE)) LOG.fine("push user=" + LogText.escape(userId) + " delivered=" + p.delivered() + " offset=" + p.offset());
+        return p;
     }
 
     /** A registered v1 connection sent an ack frame (docs/PROTOCOL.md "Receipts"). */

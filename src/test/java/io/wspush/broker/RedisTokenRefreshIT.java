@@ -39,9 +39,7 @@ class RedisTokenRefreshIT {
 
     @AfterAll
     static void stop() {
-        if (a != null) a.close();
-        if (b != null) b.close();
-        if (redis != null) redis.close();
+        RedisBrokerIT.closeAll(a, b, redis);
     }
 
     static TestServer node() {
