@@ -115,14 +115,31 @@ class PushResourceIT {
     @Test
     void bodyOverTheLimitIs413() {
         String big = Http.pushBody("u", null, "x".repeat(MAX));
-        assertError(Http.post(server.http("push"), TestServer.PUSH_KEY, big), 413, String.valueOf(MAX));
+        assertError(alone(HttpRequest.newBuilder(server.http("push"))
+                .header("Authorization", "Bearer " + TestServer.PUSH_KEY)
+                .POST(HttpRequest.BodyPublishers.ofString(big)).build()), 413, String.valueOf(MAX));
+    }
+
+    /**
+     * Sends on a client of its own: after a 413 the server closes the connection without reading the rest of the
+     * body, and a pooled connection closed that way could be handed to the next test's request ("received no bytes").
+     */
+    static HttpResponse<String> alone(HttpRequest request) {
+        try {
+            return java.net.http.HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
     void chunkedBodyOverTheLimitIs413Too() {
         byte[] big = Http.pushBody("u", null, "x".repeat(MAX * 4)).getBytes();
         // ofInputStream has no length: the body goes chunked, so only counting can catch it.
-        HttpResponse<String> r = Http.send(HttpRequest.newBuilder(server.http("push"))
+        HttpResponse<String> r = alone(HttpRequest.newBuilder(server.http("push"))
                 .header("Authorization", "Bearer " + TestServer.PUSH_KEY)
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build());
         assertError(r, 413, String.valueOf(MAX));
