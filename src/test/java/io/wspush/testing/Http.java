@@ -10,7 +10,9 @@ import java.time.Duration;
 /** Plain HTTP calls as a pusher or operator makes them. */
 public final class Http {
 
-    public static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    // HTTP/1.1 as pushers speak it: the JDK's default (HTTP/2) offers an h2c upgrade on every new connection.
+    public static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
 
     private Http() {
     }

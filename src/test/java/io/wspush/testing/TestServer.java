@@ -80,6 +80,8 @@ public final class TestServer implements AutoCloseable {
             ServerConnector connector = new ServerConnector(server);
             connector.setHost("127.0.0.1");
             connector.setPort(0);
+            // As docs/TUNING.md advises (tests open a thousand connections at once; the JDK default of 50 drops them).
+            connector.setAcceptQueueSize(4096);
             server.addConnector(connector);
             WebAppContext ctx = new WebAppContext();
             ctx.setWar(war.toAbsolutePath().toString());
