@@ -12,9 +12,11 @@
 #
 # Scenarios, steady state by default (the same pre-warm-up for all three: a JVM pinned to one core needs ~200,000
 # pushes before it stops compiling; the Go and C servers need none, and get it anyway):
-#   unicast    1,000 users x 2 connections, 100,000 single pushes, 16 at once; PRE_WARMUP 200,000 at 5,000/s
+#   unicast    1,000 users x 2 connections, 100,000 single pushes, 16 at once; PRE_WARMUP 200,000 at 5,000/s for
+#              the peers, at WSPUSH_PRE_WARMUP_RATE [2,000/s] for wspush: a cold JVM on one core does about 4,000/s,
+#              and a warm-up that saturates its core starves the JIT compiling on that same core (BENCHMARKS.md)
 #   fanout     the same users and pushes; wspush as arrays of 100 (4 at once), the peers single pushes (16 at once);
-#              PRE_WARMUP 200,000 of the scenario's own pushes (PRE_WARMUP_MODE=load) at 5,000/s
+#              PRE_WARMUP 200,000 of the scenario's own pushes (PRE_WARMUP_MODE=load), rates as for unicast
 #   broadcast  1 user x 5,000 connections, 20 pushes, ONE at a time (wserver writes to a connection from the
 #              pushing goroutine without a lock: two pushes to one user at once make gorilla/websocket panic);
 #              PRE_WARMUP 300 pushes at 10/s (1.5 million frames)
@@ -103,14 +105,16 @@ PORT=${PORT:-18100}
 LOCK=${LOCK:-/tmp/wspush-bench.lock}
 BUILD=${BUILD:-1}
 case "$SCENARIO" in
-  unicast)   : "${PRE_WARMUP:=200000}" "${PRE_WARMUP_RATE:=5000}" "${SYSCALL_PUSHES:=20000}"; EXTRA=(--pushes 100000) ;;
-  fanout)    : "${PRE_WARMUP:=200000}" "${PRE_WARMUP_RATE:=5000}" "${PRE_WARMUP_MODE:=load}" "${SYSCALL_PUSHES:=20000}"
+  unicast)   : "${PRE_WARMUP:=200000}" "${PRE_WARMUP_RATE:=5000}" "${WSPUSH_PRE_WARMUP_RATE:=2000}" "${SYSCALL_PUSHES:=20000}"
              EXTRA=(--pushes 100000) ;;
+  fanout)    : "${PRE_WARMUP:=200000}" "${PRE_WARMUP_RATE:=5000}" "${WSPUSH_PRE_WARMUP_RATE:=2000}" "${PRE_WARMUP_MODE:=load}"
+             : "${SYSCALL_PUSHES:=20000}"; EXTRA=(--pushes 100000) ;;
   broadcast) : "${PRE_WARMUP:=300}" "${PRE_WARMUP_RATE:=10}"; EXTRA=(--concurrency 1) ;;
   *) EXTRA=() ;;
 esac
 EXTRA+=(--protocol plain)   # wserver's wire protocol, which wspush speaks to plain clients
 export PRE_WARMUP=${PRE_WARMUP:-0} PRE_WARMUP_RATE=${PRE_WARMUP_RATE:-2000} PRE_WARMUP_MODE=${PRE_WARMUP_MODE:-probe}
+WSPUSH_PRE_WARMUP_RATE=${WSPUSH_PRE_WARMUP_RATE:-$PRE_WARMUP_RATE}
 export SYSCALLS=${SYSCALLS:-1} SYSCALL_PUSHES=${SYSCALL_PUSHES:-} OUT
 LOCK_SCOPE=${LOCK_SCOPE:-round}
 case " $SIDES " in *" wserver "*) : "${WSERVER_BIN:?set WSERVER_BIN to the built wserver binary (bench/peers/wserver.sh)}"; export WSERVER_BIN ;; esac
@@ -125,7 +129,7 @@ fi
 
 SESSION=$(date -u +%Y%m%dT%H%M%SZ)
 REV=$(git rev-parse --short HEAD 2>/dev/null || echo none)
-echo "session $SESSION ($REV): $SCENARIO x $ROUNDS round(s) of [$SIDES], pre-warm-up $PRE_WARMUP ($PRE_WARMUP_MODE) at $PRE_WARMUP_RATE/s"
+echo "session $SESSION ($REV): $SCENARIO x $ROUNDS round(s) of [$SIDES], pre-warm-up $PRE_WARMUP ($PRE_WARMUP_MODE) at $PRE_WARMUP_RATE/s (wspush $WSPUSH_PRE_WARMUP_RATE/s)"
 RC=0
 exec 9>>"$LOCK"
 lock() { echo "waiting for $LOCK ($(date -u +%H:%M:%S))"; flock 9; echo "holding $LOCK ($(date -u +%H:%M:%S))"; }
@@ -135,11 +139,13 @@ for R in $(seq "$ROUNDS"); do
   [ "$LOCK_SCOPE" = side ] || lock
   i=0
   for SIDE in $SIDES; do
-    case "$SIDE" in wspush) RUNNER=war ;; wserver|nchan) RUNNER=$SIDE ;; *) echo "unknown side $SIDE" >&2; exit 2 ;; esac
+    RATE=$PRE_WARMUP_RATE
+    case "$SIDE" in wspush) RUNNER=war RATE=$WSPUSH_PRE_WARMUP_RATE ;; wserver|nchan) RUNNER=$SIDE ;;
+      *) echo "unknown side $SIDE" >&2; exit 2 ;; esac
     [ "$LOCK_SCOPE" = side ] && lock
     echo "==== round $R: $SIDE (load average $(cut -d' ' -f1-3 /proc/loadavg))"
     # 9>&-: the servers and the tool do not inherit the lock's descriptor.
-    env RUNNER="$RUNNER" PORT=$((PORT + i)) BUILD=0 LABEL="peers:$SESSION:$SIDE:r$R" \
+    env RUNNER="$RUNNER" PRE_WARMUP_RATE="$RATE" PORT=$((PORT + i)) BUILD=0 LABEL="peers:$SESSION:$SIDE:r$R" \
       bench/run.sh "$SCENARIO" ${EXTRA[@]+"${EXTRA[@]}"} "$@" 9>&- \
       | grep -vE '^(JSON|open-file|tool RSS)' || RC=$?
     [ "$LOCK_SCOPE" = side ] && unlock
