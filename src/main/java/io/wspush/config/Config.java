@@ -72,6 +72,14 @@ public record Config(
         return historySize > 0;
     }
 
+    /**
+     * The container's own idle timeout for WebSocket sessions: only a backstop behind the heartbeat (pings every
+     * {@code pingInterval}, silent peers closed after {@code idleTimeout}), so it never fires first.
+     */
+    public Duration containerIdleTimeout() {
+        return idleTimeout.plus(pingInterval).plusSeconds(10);
+    }
+
     /** Bearer keys (push, admin, metrics, and their previous values) are at least this long. */
     public static final int MIN_KEY_LENGTH = 16;
 

@@ -74,8 +74,10 @@ public final class SocketEvents implements Connection.Owner {
         session.setMaxTextMessageBufferSize(config.frameMaxBytes());
         session.setMaxBinaryMessageBufferSize(Math.min(config.frameMaxBytes(), 1024));
         session.getAsyncRemote().setSendTimeout(config.sendTimeout().toMillis());
-        // The container's own idle timeout is only a backstop behind our heartbeat.
-        session.setMaxIdleTimeout(config.idleTimeout().toMillis() + config.pingInterval().toMillis() + 10_000);
+        // The container's idle timeout (a backstop behind our heartbeat) normally came with the session, from the
+        // default NodeLifecycle gave the container: setting it again here races Tyrus's first idle check (see there).
+        long idleMillis = config.containerIdleTimeout().toMillis();
+        if (session.getMaxIdleTimeout() != idleMillis) session.setMaxIdleTimeout(idleMillis);
         Connection c = new Connection(session, this, limits);
         if (node.state() != Node.State.RUNNING) {
             c.close(Disconnect.SHUTDOWN);

@@ -1,5 +1,6 @@
 package io.wspush.broker;
 
+import io.wspush.testing.Closing;
 import io.wspush.testing.Awaiting;
 import io.wspush.testing.Http;
 import io.wspush.testing.RedisProcess;
@@ -32,7 +33,7 @@ class BatchRedisIT {
 
     @AfterAll
     static void stop() {
-        RedisBrokerIT.closeAll(a, b);
+        Closing.closeAll(a, b);
         if (redis != null) redis.close();
     }
 
@@ -140,7 +141,7 @@ class BatchRedisIT {
             for (int i = 0; i < users; i++) assertEquals("many", clients[i].next(), prefix + i);
             for (int i = 0; i < users; i += 7) nothingMore(i % 2 == 0 ? from : other, clients[i], prefix + i);
         } finally {
-            RedisBrokerIT.closeAll(clients);
+            Closing.closeAll(clients);
         }
     }
 
@@ -159,7 +160,7 @@ class BatchRedisIT {
                     .set("history.size", 0).start();
             multicastOfManyUsers(c, d, "rmn-", false);
         } finally {
-            RedisBrokerIT.closeAll(c, d);
+            Closing.closeAll(c, d);
         }
     }
 }

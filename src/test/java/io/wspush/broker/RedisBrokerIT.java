@@ -1,5 +1,6 @@
 package io.wspush.broker;
 
+import io.wspush.testing.Closing;
 import io.wspush.testing.RedisProcess;
 import io.wspush.testing.Awaiting;
 import io.wspush.testing.Http;
@@ -60,7 +61,7 @@ class RedisBrokerIT {
 
     @AfterAll
     static void stop() {
-        closeAll(a, b);
+        Closing.closeAll(a, b);
         if (redis != null) redis.close();
     }
 
@@ -68,17 +69,6 @@ class RedisBrokerIT {
         // A generous publish budget: these tests assert exact cross-node counts on a busy machine.
         return TestServer.builder().set("broker", "redis").set("redis.uri", r.uri()).set("redis.timeout", "0.5")
                 .set("redis.publish-budget", "0.5").start();
-    }
-
-    static void closeAll(AutoCloseable... all) {
-        for (AutoCloseable c : all) {
-            if (c == null) continue;
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // closing what is left
-            }
-        }
     }
 
     /** Waits until {@code nodes} wspush nodes are subscribed to the user's channel in Redis. */
@@ -411,7 +401,7 @@ class RedisBrokerIT {
         } finally {
             brokerLog.removeHandler(warnings);
             clients.forEach(WsClient::close);
-            closeAll(e);
+            Closing.closeAll(e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.wspush.broker;
 
+import io.wspush.testing.Closing;
 import io.wspush.testing.RedisCluster;
 import io.wspush.testing.TestServer;
 import io.wspush.testing.Tokens;
@@ -59,7 +60,7 @@ class RedisClusterHistoryIT {
 
     @AfterAll
     static void stop() {
-        RedisBrokerIT.closeAll(a, b, cluster);
+        Closing.closeAll(a, b, cluster);
     }
 
     static TestServer node() {

@@ -1,5 +1,6 @@
 package io.wspush.broker;
 
+import io.wspush.testing.Closing;
 import io.wspush.testing.Awaiting;
 import io.wspush.testing.Http;
 import io.wspush.testing.Poll;
@@ -77,7 +78,7 @@ class RedisClusterIT {
 
     @AfterAll
     static void stop() {
-        RedisBrokerIT.closeAll(a, b, cluster);
+        Closing.closeAll(a, b, cluster);
     }
 
     static TestServer node() {
@@ -192,7 +193,7 @@ class RedisClusterIT {
             for (int i = 0; i < 5; i++) RedisBrokerIT.expectMessage(onB.get(u), "count " + i);
             for (WsClient c : onB.values()) assertEquals(List.of(), c.drain());
         } finally {
-            RedisBrokerIT.closeAll(onB.values().toArray(new AutoCloseable[0]));
+            Closing.closeAll(onB.values().toArray(new AutoCloseable[0]));
         }
         for (String u : allUsers()) awaitNodesHolding(u, 0);
         assertEquals(0, RedisBrokerIT.delivered(a, allUsers().get(0), "gone"));

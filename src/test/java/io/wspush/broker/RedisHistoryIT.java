@@ -1,5 +1,6 @@
 package io.wspush.broker;
 
+import io.wspush.testing.Closing;
 import io.wspush.testing.Http;
 import io.wspush.testing.Poll;
 import io.wspush.testing.RedisProcess;
@@ -59,7 +60,7 @@ class RedisHistoryIT {
 
     @AfterAll
     static void stop() {
-        RedisBrokerIT.closeAll(a, b);
+        Closing.closeAll(a, b);
         if (redis != null) redis.close();
     }
 

@@ -1,5 +1,6 @@
 package io.wspush.broker;
 
+import io.wspush.testing.Closing;
 import io.wspush.testing.Http;
 import io.wspush.testing.RedisProcess;
 import io.wspush.testing.TestServer;
@@ -39,7 +40,7 @@ class RedisTokenRefreshIT {
 
     @AfterAll
     static void stop() {
-        RedisBrokerIT.closeAll(a, b, redis);
+        Closing.closeAll(a, b, redis);
     }
 
     static TestServer node() {

@@ -1,5 +1,6 @@
 package io.wspush.receipts;
 
+import io.wspush.testing.Closing;
 import io.wspush.testing.RedisCluster;
 import io.wspush.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -35,13 +36,7 @@ class RedisClusterReceiptsIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[]{a, b, cluster}) {
-            try {
-                if (c != null) c.close();
-            } catch (Exception ignored) {
-                // closing what is left
-            }
-        }
+        Closing.closeAll(a, b, cluster);
     }
 
     static TestServer node() {

@@ -1,5 +1,6 @@
 package io.wspush.receipts;
 
+import io.wspush.testing.Closing;
 import io.wspush.testing.RedisProcess;
 import io.wspush.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -41,13 +42,7 @@ class RedisReceiptsIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[]{a, b, redis}) {
-            try {
-                if (c != null) c.close();
-            } catch (Exception ignored) {
-                // closing what is left
-            }
-        }
+        Closing.closeAll(a, b, redis);
     }
 
     static TestServer node() {

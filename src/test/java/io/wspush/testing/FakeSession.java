@@ -27,6 +27,9 @@ public final class FakeSession {
     public final AtomicInteger pings = new AtomicInteger();
     public final AtomicInteger inFlight = new AtomicInteger();
     public volatile boolean completeInline = true;
+    /** The session's idle timeout, as the container gave it (0: none); {@link #idleTimeoutSets} counts changes. */
+    public volatile long maxIdleTimeout;
+    public final AtomicInteger idleTimeoutSets = new AtomicInteger();
     private final List<SendHandler> held = new CopyOnWriteArrayList<>();
     public final Session session;
 
@@ -58,6 +61,12 @@ public final class FakeSession {
                     case "getNegotiatedSubprotocol" -> subprotocol;
                     case "getId" -> "fake-" + System.identityHashCode(p);
                     case "getUserProperties" -> props;
+                    case "getMaxIdleTimeout" -> maxIdleTimeout;
+                    case "setMaxIdleTimeout" -> {
+                        maxIdleTimeout = (Long) a[0];
+                        idleTimeoutSets.incrementAndGet();
+                        yield null;
+                    }
                     case "isOpen" -> closes.isEmpty();
                     case "close" -> {
                         closes.add(a == null ? new CloseReason(CloseReason.CloseCodes.NORMAL_CLOSURE, "") : (CloseReason) a[0]);

@@ -132,6 +132,11 @@ public final class TestServer implements AutoCloseable {
         return contextPath;
     }
 
+    /** An attribute of the web application's servlet context (what the container and wspush put there). */
+    public Object contextAttribute(String name) {
+        return ((WebAppContext) server.getHandler()).getServletContext().getAttribute(name);
+    }
+
     /**
      * Stops the web application while the server keeps serving (a hot undeploy): the node stops as on undeploy, and
      * responses it gives meanwhile still reach their clients. {@link #close} afterwards.
