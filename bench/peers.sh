@@ -28,6 +28,8 @@
 #   between its sides; LOCK_SCOPE=side takes it for each side instead  OUT [target/bench/peers.jsonl]
 #   SYSCALL_PUSHES [unicast, fanout: 20000] pushes of the separate system-call counting run (run.sh SYSCALLS=1)
 #   BUILD [1] 1 = build the WAR and the tool once first (outside the lock); 0 = measure what is in BUILD_DIR
+#   WSPUSH_RUNNER [war] the container of the wspush side: war (embedded Jetty 12), tomcat (embedded Tomcat 10.1,
+#          connector properties in TOMCAT_CONNECTOR, e.g. the tuned ones of bench/containers.sh) or payara
 #   PRE_WARMUP, PRE_WARMUP_RATE, PRE_WARMUP_MODE, SYSCALLS, SCALE, SERVER_CPU, TOOL_CPU ...: as in bench/run.sh
 # Summary of an earlier session again: bench/peers.sh --table SESSION_ID
 set -euo pipefail
@@ -115,6 +117,7 @@ esac
 EXTRA+=(--protocol plain)   # wserver's wire protocol, which wspush speaks to plain clients
 export PRE_WARMUP=${PRE_WARMUP:-0} PRE_WARMUP_RATE=${PRE_WARMUP_RATE:-2000} PRE_WARMUP_MODE=${PRE_WARMUP_MODE:-probe}
 WSPUSH_PRE_WARMUP_RATE=${WSPUSH_PRE_WARMUP_RATE:-$PRE_WARMUP_RATE}
+WSPUSH_RUNNER=${WSPUSH_RUNNER:-war}
 export SYSCALLS=${SYSCALLS:-1} SYSCALL_PUSHES=${SYSCALL_PUSHES:-} OUT
 LOCK_SCOPE=${LOCK_SCOPE:-round}
 case " $SIDES " in *" wserver "*) : "${WSERVER_BIN:?set WSERVER_BIN to the built wserver binary (bench/peers/wserver.sh)}"; export WSERVER_BIN ;; esac
@@ -129,7 +132,7 @@ fi
 
 SESSION=$(date -u +%Y%m%dT%H%M%SZ)
 REV=$(git rev-parse --short HEAD 2>/dev/null || echo none)
-echo "session $SESSION ($REV): $SCENARIO x $ROUNDS round(s) of [$SIDES], pre-warm-up $PRE_WARMUP ($PRE_WARMUP_MODE) at $PRE_WARMUP_RATE/s (wspush $WSPUSH_PRE_WARMUP_RATE/s)"
+echo "session $SESSION ($REV): $SCENARIO x $ROUNDS round(s) of [$SIDES] (wspush on $WSPUSH_RUNNER), pre-warm-up $PRE_WARMUP ($PRE_WARMUP_MODE) at $PRE_WARMUP_RATE/s (wspush $WSPUSH_PRE_WARMUP_RATE/s)"
 RC=0
 exec 9>>"$LOCK"
 lock() { echo "waiting for $LOCK ($(date -u +%H:%M:%S))"; flock 9; echo "holding $LOCK ($(date -u +%H:%M:%S))"; }
@@ -140,7 +143,7 @@ for R in $(seq "$ROUNDS"); do
   i=0
   for SIDE in $SIDES; do
     RATE=$PRE_WARMUP_RATE
-    case "$SIDE" in wspush) RUNNER=war RATE=$WSPUSH_PRE_WARMUP_RATE ;; wserver|nchan) RUNNER=$SIDE ;;
+    case "$SIDE" in wspush) RUNNER=$WSPUSH_RUNNER RATE=$WSPUSH_PRE_WARMUP_RATE ;; wserver|nchan) RUNNER=$SIDE ;;
       *) echo "unknown side $SIDE" >&2; exit 2 ;; esac
     [ "$LOCK_SCOPE" = side ] && lock
     echo "==== round $R: $SIDE (load average $(cut -d' ' -f1-3 /proc/loadavg))"
