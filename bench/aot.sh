@@ -85,17 +85,13 @@ variant() {
 
 summary() {
   # Per variant: median of each figure over its runs (the JSON lines of this file whose label starts "aot ").
-  python3 - "$OUT" <<'EOF'
-import json, sys, statistics as st
+  PYTHONPATH=bench python3 - "$OUT" <<'EOF'
+import sys, statistics as st
+from results import runs, median as med
 rows = {}
-for line in open(sys.argv[1]):
-    try: j = json.loads(line)
-    except ValueError: continue
+for j in runs(sys.argv[1]):
     if not j.get("label", "").startswith("aot ") or "tts_rate_s" not in j: continue
     rows.setdefault(j["label"][4:], []).append(j)
-def med(rs, k):
-    v = [r[k] for r in rs if r.get(k, -1) is not None and r.get(k, -1) >= 0]
-    return "-" if not v else round(st.median(v), 1)
 def show(rs, k):
     return " / ".join("-" if r.get(k, -1) < 0 else str(round(r[k], 1)) for r in rs)
 print("| variant | runs | ready s | tts rate s (each run) | tts CPU/msg s (each run) | server CPU s to steady | steady from JVM start s (CPU/msg) | steady msgs/s | steady us/msg | first 5 s us/msg | first 60 s us/msg (each run) | others' CPU % | load avg |")

@@ -78,18 +78,14 @@ one() { # one SCENARIO CONTAINER args...
 }
 
 summary() {
-  python3 - "$OUT" <<'EOF'
-import json, sys, statistics as st
+  PYTHONPATH=bench python3 - "$OUT" <<'EOF'
+import sys
+from results import runs, median as med
 rows = {}
-for line in open(sys.argv[1]):
-    try: j = json.loads(line)
-    except ValueError: continue
+for j in runs(sys.argv[1]):
     lab = j.get("label", "")
     if not lab.startswith("containers "): continue
     rows.setdefault((j["name"], lab.split(" ", 2)[2]), []).append(j)
-def med(rs, k, d=1):
-    v = [r[k] for r in rs if isinstance(r.get(k), (int, float)) and r[k] >= 0]
-    return "-" if not v else round(st.median(v), d)
 print("| scenario | container | runs | ready s | pushes/s | delivered msgs/s | server us/msg | p50 / p99 ms | heap B/conn | RSS B/conn | ok | load avg |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for (s, c), rs in sorted(rows.items()):

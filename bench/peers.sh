@@ -37,15 +37,12 @@ cd "$(dirname "$0")/.."
 
 OUT=${OUT:-target/bench/peers.jsonl}
 table() { # table SESSION: per round and medians, from $OUT
-  python3 - "$OUT" "$1" <<'PY'
-import json, statistics, sys
+  PYTHONPATH=bench python3 - "$OUT" "$1" <<'PY'
+import statistics, sys
+from results import runs
 out, session = sys.argv[1], sys.argv[2]
 rows = {}
-for line in open(out):
-    try:
-        r = json.loads(line)
-    except ValueError:
-        continue
+for r in runs(out):
     lab = r.get("label", "").split(":")
     if len(lab) != 4 or lab[0] != "peers" or lab[1] != session:
         continue

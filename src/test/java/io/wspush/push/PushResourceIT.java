@@ -125,14 +125,7 @@ class PushResourceIT {
      * body, and a pooled connection closed that way could be handed to the next test's request ("received no bytes").
      */
     static HttpResponse<String> alone(HttpRequest request) {
-        try {
-            return java.net.http.HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return Http.send(java.net.http.HttpClient.newHttpClient(), request);
     }
 
     @Test
