@@ -397,6 +397,35 @@ test('refreshes in place before exp: the refresh frame goes on the open socket, 
   client.stop();
 });
 
+test('a refresh timer that wakes a moment before it is due still refreshes, even if the clock ticks meanwhile', async () => {
+  // A browser cuts a setTimeout delay to whole milliseconds and its timers need not agree with Date.now(), so the
+  // refresh timer can fire just before exp - lead: the client re-arms it, and must do so with a positive delay even
+  // when Date.now() moves on between its two readings (it once returned without re-arming: no refresh, and the
+  // server closed with 4005 after exp).
+  const { client, calls } = makeClient({
+    getToken: async ({ reason }) => {
+      calls.push(reason);
+      return jwt({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 10 });
+    },
+  });
+  client.start();
+  const ws = await connectAndRegister();
+  mock.timers.tick(7_999); // the refresh is due at exp - 2 s: T0 + 8 s
+  await settle();
+  assert.equal(refreshes(ws).length, 0);
+  const clock = Date.now;
+  let behind = 1; // the first reading when the timer fires is a millisecond behind the timer's clock
+  const now = mock.method(Date, 'now', () => clock.call(Date) - (behind-- > 0 ? 1 : 0));
+  mock.timers.tick(1); // fires: "not due yet" by the first reading, due (a delay of 0) by the second
+  now.mock.restore();
+  mock.timers.tick(1);
+  await settle();
+  assert.deepEqual(calls, ['initial', 'expiring']);
+  assert.equal(refreshes(ws).length, 1, 'the refresh went out on the open socket');
+  assert.equal(FakeWS.all.length, 1);
+  client.stop();
+});
+
 test('short-lived tokens are refreshed when a fifth of their lifetime is left', async () => {
   const { client, calls } = makeClient({
     getToken: async ({ reason }) => {

@@ -358,7 +358,10 @@ export class WspushClient extends EventTarget {
     this.#refreshFailures = 0;
     this.#tokenExpMs = jwtExpMs(this.#token);
     // 60 s before exp, or when a fifth of the lifetime is left for tokens shorter than 5 minutes.
-    this.#tokenLeadMs = Math.min(REFRESH_BEFORE_EXP_MS, Math.max(0, this.#tokenExpMs - Date.now()) * REFRESH_LIFETIME_SHARE);
+    // Whole ms, so the due time is one a timer can hit (a fractional one made every refresh timer fire early).
+    this.#tokenLeadMs = Math.ceil(
+      Math.min(REFRESH_BEFORE_EXP_MS, Math.max(0, this.#tokenExpMs - Date.now()) * REFRESH_LIFETIME_SHARE)
+    );
     this.#scheduleRefresh();
   }
 
@@ -375,7 +378,9 @@ export class WspushClient extends EventTarget {
     const gen = this.#gen;
     this.#refreshTimer = setTimeout(() => {
       if (!this.#running) return;
-      if (!this.#expiresSoon()) return this.#scheduleRefresh(); // woke early (timer clamp)
+      // Woke early (a browser cuts the delay to whole ms; timers clamp): re-arm, and with at least 1 ms, since the
+      // clock may have ticked since #expiresSoon read it and a delay of 0 would mean no refresh at all (then 4005).
+      if (!this.#expiresSoon()) return this.#scheduleRefresh(Math.max(1, this.#tokenExpMs - this.#tokenLeadMs - Date.now()));
       this.#refreshToken('expiring').then(
         () => {
           if (gen !== this.#gen) return;
