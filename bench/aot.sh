@@ -17,6 +17,11 @@
 #                threads leave the JIT threads more of the one core; logs class loading to count what the cache held
 #   jdk25-c1     -XX:TieredStopAtLevel=1: C1 only; known to reach its (lower) peak at once
 #   jdk25-aot-c2 the cache and -XX:-TieredCompilation: interpreter then C2 only (no tier-3 profiling code)
+#   jdk17-jit-first, jdk25-jit-first, jdk25-aot-jit-first
+#                the compiler threads before the request threads on the core: $JIT_FIRST (nice -15 for the JIT;
+#                needs root or CAP_SYS_NICE, else the JVM ignores it: run.sh prints the threads' nice values)
+#   jdk25-jit-first-nice
+#                the same order without privilege: $JIT_FIRST_UNPRIVILEGED (Java threads at nice 10, the JIT at 0)
 #
 # Environment (defaults in brackets): J17 [java]  J25 [/usr/lib/jvm/temurin-25-jdk-amd64/bin/java]
 #   AOT_DIR [/tmp/wspush-aot] the cache (wspush-$RUNNER.aot) and the fixed run folder the cache's class path needs
@@ -43,6 +48,9 @@ PORT=${PORT:-18210}
 OUT=${OUT:-target/bench/aot.jsonl}
 LOCK=${LOCK:-/tmp/wspush-bench.lock}
 CACHE=$AOT_DIR/wspush-$RUNNER.aot
+# docs/TUNING.md "Warm-up": the JIT's threads ahead of the request threads on a busy core.
+JIT_FIRST='-XX:ThreadPriorityPolicy=1 -XX:CompilerThreadPriority=-15'
+JIT_FIRST_UNPRIVILEGED='-XX:ThreadPriorityPolicy=1 -XX:JavaPriority5_To_OSPriority=10 -XX:CompilerThreadPriority=0'
 [ $# -gt 0 ] || set -- --protocol plain
 mkdir -p "$AOT_DIR" "$(dirname "$OUT")"
 
@@ -54,7 +62,7 @@ run() {
   # The same RUN_DIR for every run: the cache is only used by a JVM with the training run's class path.
   flock "$LOCK" env LABEL="aot $label" BUILD=0 RUN_DIR="$AOT_DIR/run" STOP_WAIT=300 RUNNER="$RUNNER" PORT="$PORT" \
     OUT="$OUT" SERVER_JAVA="$jvm" SERVER_JAVA_OPTS="$opts" SERVER_SETTINGS="$settings" TIMELINE="$seconds" \
-    bench/run.sh warmup "$@" | grep -E '^(server ready|steady state|server JVM|push:|delivered:|server:|OK|NOT OK|DEADLINE)' || true
+    bench/run.sh warmup "$@" | grep -E '^(server ready|steady state|server JVM|server JIT|push:|delivered:|server:|OK|NOT OK|DEADLINE)' || true
 }
 
 train() {
@@ -79,6 +87,13 @@ variant() {
                   echo "classes: $(grep -c 'source: shared objects file' "$AOT_DIR/classload-$RUNNER.log") from the AOT cache, $(grep -vc 'source: shared objects file' "$AOT_DIR/classload-$RUNNER.log") loaded otherwise" ;;
     jdk25-c1)     run "$v" "$J25" "-Xmx2g -XX:TieredStopAtLevel=1" "" "$TIMELINE" "$@" ;;
     jdk25-aot-c2) run "$v" "$J25" "-Xmx2g -XX:AOTCache=$CACHE -XX:-TieredCompilation" "" "$TIMELINE" "$@" ;;
+    jdk17-jit-first|jdk25-jit-first|jdk25-aot-jit-first)
+                  local jvm=$J25 cache=""
+                  [ "$v" = jdk17-jit-first ] && jvm=$J17
+                  [ "$v" = jdk25-aot-jit-first ] && cache="-XX:AOTCache=$CACHE"
+                  run "$v" "$jvm" "-Xmx2g $cache $JIT_FIRST" "" "$TIMELINE" "$@" ;;
+    jdk25-jit-first-nice)
+                  run "$v" "$J25" "-Xmx2g $JIT_FIRST_UNPRIVILEGED" "" "$TIMELINE" "$@" ;;
     *) echo "unknown variant $v" >&2; exit 2 ;;
   esac
 }

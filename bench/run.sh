@@ -188,6 +188,7 @@ fi
 SERVER_PID=
 cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    [ -z "${READY_S:-}" ] || jit_threads "at the end" || true
     kill "$SERVER_PID" 2>/dev/null || true
     for _ in $(seq $((STOP_WAIT * 5))); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$SERVER_PID" 2>/dev/null || true
@@ -281,6 +282,25 @@ done
 ready || { echo "server not ready after 180 s" >&2; tail -30 "$LOG" >&2; exit 1; }
 READY_S=$(awk -v a="$STARTED" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 echo "server ready after $READY_S s (JVM start to the first answer)"
+# The JIT's threads against the others: CPU time and nice value (docs/TUNING.md "Warm-up": -XX:ThreadPriorityPolicy=1
+# puts the compiler first on a busy core; a JVM without the privilege to raise a priority ignores that silently).
+jit_threads() {
+  case "$RUNNER" in wserver|nchan) return 0 ;; esac
+  local t comm stat
+  for t in /proc/"$SERVER_PID"/task/*; do
+    comm=$(cat "$t/comm" 2>/dev/null) && stat=$(cut -d')' -f2- "$t/stat" 2>/dev/null) || continue
+    echo "$comm|$stat"
+  done | awk -F'|' -v tck="$(getconf CLK_TCK)" -v when="$1" '
+    { split($2, f, " ")   # f[12], f[13]: utime, stime (clock ticks); f[17]: nice
+      g = ($1 ~ /^C2 CompilerThre/) ? "C2" : ($1 ~ /^C1 CompilerThre/) ? "C1" : "other"
+      cpu[g] += (f[12] + f[13]) / tck
+      if (!(g in lo) || f[17] < lo[g]) lo[g] = f[17]
+      if (!(g in hi) || f[17] > hi[g]) hi[g] = f[17] }
+    function nice(g) { return lo[g] == hi[g] ? lo[g] : lo[g] ".." hi[g] }
+    END { printf "server JIT threads %s: C2 %.1f s of CPU (nice %s), C1 %.1f s (nice %s); the other threads %.1f s (nice %s)\n",
+                 when, cpu["C2"], nice("C2"), cpu["C1"], nice("C1"), cpu["other"], nice("other") }'
+}
+jit_threads "when ready"
 # The process whose CPU (and system calls) are measured: Nchan's work is done by nginx's worker, the only child of
 # the master that bench/peers/nchan.sh started.
 MEASURE_PID=$SERVER_PID
