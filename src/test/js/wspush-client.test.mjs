@@ -44,7 +44,8 @@ function jwt(claims) {
 // Lets getToken's promise chain settle (setImmediate is not mocked).
 const settle = () => new Promise((r) => setImmediate(r));
 
-function makeClient(opts = {}) {
+/** A client on a FakeWS; unless `getToken` is given, tokens numbered `n` that live `tokenSeconds` (default 1 h). */
+function makeClient({ tokenSeconds = 3600, ...opts } = {}) {
   const calls = [];
   let n = 0;
   const client = new WspushClient({
@@ -52,7 +53,7 @@ function makeClient(opts = {}) {
     WebSocketImpl: FakeWS,
     getToken: async ({ reason }) => {
       calls.push(reason);
-      return jwt({ sub: 'alice', n: ++n, exp: Math.floor(Date.now() / 1000) + 3600 });
+      return jwt({ sub: 'alice', n: ++n, exp: Math.floor(Date.now() / 1000) + tokenSeconds });
     },
     ...opts,
   });
@@ -328,14 +329,7 @@ test('other closes reuse the token', async () => {
 });
 
 test('refreshes the token 60 s before exp, without touching the open connection', async () => {
-  let n = 0;
-  const calls = [];
-  const { client } = makeClient({
-    getToken: async ({ reason }) => {
-      calls.push(reason);
-      return jwt({ sub: 'alice', n: ++n, exp: Math.floor(Date.now() / 1000) + 300 });
-    },
-  });
+  const { client, calls } = makeClient({ tokenSeconds: 300 });
   client.start();
   const ws = await connectAndRegister();
   mock.timers.tick(239_000);
@@ -357,14 +351,7 @@ test('refreshes the token 60 s before exp, without touching the open connection'
 });
 
 test('refreshes in place before exp: the refresh frame goes on the open socket, which stays', async () => {
-  let n = 0;
-  const calls = [];
-  const { client, states, errors } = makeClient({
-    getToken: async ({ reason }) => {
-      calls.push(reason);
-      return jwt({ sub: 'alice', n: ++n, exp: Math.floor(Date.now() / 1000) + 300 });
-    },
-  });
+  const { client, calls, states, errors } = makeClient({ tokenSeconds: 300 });
   const refreshed = [];
   client.addEventListener('refreshed', (e) => refreshed.push(e.detail));
   client.start();
@@ -402,12 +389,7 @@ test('a refresh timer that wakes a moment before it is due still refreshes, even
   // refresh timer can fire just before exp - lead: the client re-arms it, and must do so with a positive delay even
   // when Date.now() moves on between its two readings (it once returned without re-arming: no refresh, and the
   // server closed with 4005 after exp).
-  const { client, calls } = makeClient({
-    getToken: async ({ reason }) => {
-      calls.push(reason);
-      return jwt({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 10 });
-    },
-  });
+  const { client, calls } = makeClient({ tokenSeconds: 10 });
   client.start();
   const ws = await connectAndRegister();
   mock.timers.tick(7_999); // the refresh is due at exp - 2 s: T0 + 8 s
@@ -427,12 +409,7 @@ test('a refresh timer that wakes a moment before it is due still refreshes, even
 });
 
 test('short-lived tokens are refreshed when a fifth of their lifetime is left', async () => {
-  const { client, calls } = makeClient({
-    getToken: async ({ reason }) => {
-      calls.push(reason);
-      return jwt({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 10 });
-    },
-  });
+  const { client, calls } = makeClient({ tokenSeconds: 10 });
   client.start();
   const ws = await connectAndRegister();
   mock.timers.tick(7_999);
@@ -554,13 +531,7 @@ test('a token fetched while registering is sent as a refresh once registered', a
 });
 
 test('a token that expires within 60 s is replaced before connecting', async () => {
-  const calls = [];
-  const { client } = makeClient({
-    getToken: async ({ reason }) => {
-      calls.push(reason);
-      return jwt({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 30 });
-    },
-  });
+  const { client, calls } = makeClient({ tokenSeconds: 30 });
   client.start();
   const ws = await connectAndRegister();
   ws.serverClose(1006);

@@ -1,6 +1,7 @@
 package io.wspush.broker;
 
 import io.wspush.testing.Awaiting;
+import io.wspush.testing.Closing;
 import io.wspush.testing.Http;
 import io.wspush.testing.Poll;
 import io.wspush.testing.RedisProcess;
@@ -15,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -45,14 +47,10 @@ class FailClosedIT {
 
     @AfterEach
     void stopAll() {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            try {
-                open.get(i).close();
-            } catch (Exception ignored) {
-                // closing what is left
-            }
-        }
-        if (redis != null) redis.close();
+        List<AutoCloseable> newestFirst = new ArrayList<>(open);
+        Collections.reverse(newestFirst); // clients before the nodes they are connected to
+        newestFirst.add(redis);
+        Closing.closeAll(newestFirst.toArray(AutoCloseable[]::new));
     }
 
     TestServer node(String... settings) {
