@@ -109,8 +109,22 @@ for j in runs(sys.argv[1]):
     rows.setdefault(j["label"][4:], []).append(j)
 def show(rs, k):
     return " / ".join("-" if r.get(k, -1) < 0 else str(round(r[k], 1)) for r in rs)
-print("| variant | runs | ready s | tts rate s (each run) | tts CPU/msg s (each run) | server CPU s to steady | steady from JVM start s (CPU/msg) | steady msgs/s | steady us/msg | first 5 s us/msg | first 60 s us/msg (each run) | others' CPU % | load avg |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+def tts10(r):
+    # Robust to a single noisy second: the start of the first 10 s window from which every later 10 s mean of the
+    # CPU per message stays within 10% of the final (steady) value; "-" if none does.
+    rate = [float(x) for x in r["timeline_rates"].split()]
+    us = [float(x) if x != "-" else 0.0 for x in r["timeline_us_per_msg"].split()]
+    final = r.get("steady_us_per_msg", -1)
+    means = []
+    for i in range(0, len(rate) - len(rate) % 10, 10):
+        m = sum(rate[i:i + 10])
+        means.append(sum(a * b for a, b in zip(rate[i:i + 10], us[i:i + 10])) / m if m else float("inf"))
+    for k in range(len(means)):
+        if final > 0 and all(abs(x - final) <= 0.1 * final for x in means[k:]):
+            return str(10 * k)
+    return "-"
+print("| variant | runs | ready s | tts rate s (each run) | tts CPU/msg s (each run) | tts CPU/msg, 10 s means (each run) | server CPU s to steady | steady from JVM start s (CPU/msg) | steady msgs/s | steady us/msg | first 5 s us/msg | first 60 s us/msg (each run) | others' CPU % | load avg |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for k, rs in rows.items():
     first = [st.mean([float(x) for x in r["timeline_us_per_msg"].split()[:5] if x != "-"]) for r in rs]
     # The whole first minute's cost: server CPU over messages, from the per-second series.
@@ -120,6 +134,7 @@ for k, rs in rows.items():
         return round(sum(a * b for a, b in zip(rate, us)) / max(1.0, sum(rate)))
     minutes = " / ".join(str(minute(r)) for r in rs)
     print(f"| {k} | {len(rs)} | {med(rs,'server_ready_s')} | {show(rs,'tts_rate_s')} | {show(rs,'tts_cpu_s')} | "
+          f"{' / '.join(tts10(r) for r in rs)} | "
           f"{show(rs,'server_cpu_to_steady_s')} | {show(rs,'tts_cpu_since_jvm_start_s')} | "
           f"{med(rs,'steady_rate')} | {med(rs,'steady_us_per_msg')} | {round(st.median(first),0)} | {minutes} | {med(rs,'others_cpu_pct_push')} | {show(rs,'loadavg_1m')} |")
 print()
