@@ -20,7 +20,7 @@
 #   jdk17-jit-first, jdk25-jit-first, jdk25-aot-jit-first
 #                the compiler threads before the request threads on the core: $JIT_FIRST (nice -15 for the JIT;
 #                needs root or CAP_SYS_NICE, else the JVM ignores it: run.sh prints the threads' nice values)
-#   jdk25-jit-first-nice
+#   jdk17-jit-first-nice, jdk25-jit-first-nice
 #                the same order without privilege: $JIT_FIRST_UNPRIVILEGED (Java threads at nice 10, the JIT at 0)
 #
 # Environment (defaults in brackets): J17 [java]  J25 [/usr/lib/jvm/temurin-25-jdk-amd64/bin/java]
@@ -92,8 +92,10 @@ variant() {
                   [ "$v" = jdk17-jit-first ] && jvm=$J17
                   [ "$v" = jdk25-aot-jit-first ] && cache="-XX:AOTCache=$CACHE"
                   run "$v" "$jvm" "-Xmx2g $cache $JIT_FIRST" "" "$TIMELINE" "$@" ;;
-    jdk25-jit-first-nice)
-                  run "$v" "$J25" "-Xmx2g $JIT_FIRST_UNPRIVILEGED" "" "$TIMELINE" "$@" ;;
+    jdk17-jit-first-nice|jdk25-jit-first-nice)
+                  local jvm=$J25
+                  [ "$v" = jdk17-jit-first-nice ] && jvm=$J17
+                  run "$v" "$jvm" "-Xmx2g $JIT_FIRST_UNPRIVILEGED" "" "$TIMELINE" "$@" ;;
     *) echo "unknown variant $v" >&2; exit 2 ;;
   esac
 }
