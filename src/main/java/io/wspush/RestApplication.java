@@ -6,6 +6,7 @@ import io.wspush.admin.MetricsResource;
 import io.wspush.presence.PresenceResource;
 import io.wspush.push.PushResource;
 import io.wspush.rest.ErrorMapper;
+import io.wspush.rest.UnreadBodyClose;
 import io.wspush.web.DemoResource;
 import jakarta.ws.rs.core.Application;
 
@@ -20,6 +21,6 @@ public class RestApplication extends Application {
     @Override
     public Set<Class<?>> getClasses() {
         return Set.of(PushResource.class, AdminResource.class, HealthResource.class, MetricsResource.class,
-                DemoResource.class, ErrorMapper.class, PresenceResource.class);
+                DemoResource.class, ErrorMapper.class, UnreadBodyClose.class, PresenceResource.class);
     }
 }

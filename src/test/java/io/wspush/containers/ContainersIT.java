@@ -2,6 +2,7 @@ package io.wspush.containers;
 
 import io.wspush.testing.Handshake;
 import io.wspush.testing.Http;
+import io.wspush.testing.RawHttp;
 import io.wspush.testing.Poll;
 import io.wspush.testing.Tokens;
 import io.wspush.testing.WsClient;
@@ -127,6 +128,11 @@ class ContainersIT {
             assertEquals(413, tooBig.statusCode(), tooBig.body() + why);
             assertTrue(Http.stringField(tooBig.body(), "message").contains(String.valueOf(MAX_BYTES)), why);
             assertEquals(405, Http.get(c.uri("/push"), KEY).statusCode(), why);
+            // An error answered before the body arrived tells the client not to reuse the connection (Jetty closes it;
+            // Tomcat and Payara wait for the body to swallow it): UnreadBodyCloseIT.
+            RawHttp.Answer early = RawHttp.headOnly(c.uri("/push"), "POST", "wrong-key-0123456789", 2, false);
+            assertEquals(401, early.status(), early.head() + why);
+            assertTrue(early.says("Connection", "close"), early.head() + why);
             // The app's own /metrics, not the container's (Payara serves MicroProfile Metrics there by default).
             assertTrue(Http.get(c.uri("/metrics"), KEY).body().contains("wspush_pushes_total"), why);
         } finally {

@@ -1,0 +1,67 @@
+package io.wspush.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/** HTTP/1.1 over a plain socket, for what a client library hides: when a body is sent, and whether the server closes. */
+public final class RawHttp {
+
+    private RawHttp() {
+    }
+
+    /** One answer: its head and body as text, and whether the server closed the connection after it. */
+    public record Answer(int status, String head, String body, boolean closedAfter) {
+        public boolean says(String header, String value) {
+            return head.toLowerCase(Locale.ROOT).contains("\r\n" + header.toLowerCase(Locale.ROOT) + ": "
+                    + value.toLowerCase(Locale.ROOT) + "\r\n");
+        }
+    }
+
+    /**
+     * Sends a request head announcing a body of {@code contentLength} bytes that never comes (a body still on its
+     * way) and reads the answer; with {@code awaitClose}, then whether the server closes the connection (a read until
+     * EOF, failing after 10 s: Tomcat and Payara keep it open, waiting for the body to swallow).
+     */
+    public static Answer headOnly(URI uri, String method, String bearerKey, int contentLength, boolean awaitClose)
+            throws IOException {
+        try (Socket s = open(uri)) {
+            s.getOutputStream().write(head(uri, method, bearerKey, contentLength).getBytes(StandardCharsets.UTF_8));
+            Answer a = read(s.getInputStream(), false);
+            return awaitClose ? new Answer(a.status(), a.head(), a.body(), s.getInputStream().read() < 0) : a;
+        }
+    }
+
+    public static Socket open(URI uri) throws IOException {
+        Socket s = new Socket(uri.getHost(), uri.getPort());
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    public static String head(URI uri, String method, String bearerKey, int contentLength) {
+        return method + " " + uri.getRawPath() + " HTTP/1.1\r\nHost: " + uri.getHost() + "\r\n"
+                + (bearerKey == null ? "" : "Authorization: Bearer " + bearerKey + "\r\n")
+                + "Content-Type: application/json\r\nContent-Length: " + contentLength + "\r\n\r\n";
+    }
+
+    /** One answer with a Content-Length body ({@code closedAfter} as given: not looked at here). */
+    public static Answer read(InputStream in, boolean closedAfter) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) throw new IOException("closed before the end of the answer's head: " + head);
+            head.write(b);
+        }
+        String text = head.toString(StandardCharsets.ISO_8859_1);
+        int length = 0;
+        for (String line : text.split("\r\n")) {
+            if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
+        }
+        String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+        return new Answer(Integer.parseInt(text.substring(9, 12)), text, body, closedAfter);
+    }
+}
