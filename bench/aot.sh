@@ -87,15 +87,12 @@ variant() {
                   echo "classes: $(grep -c 'source: shared objects file' "$AOT_DIR/classload-$RUNNER.log") from the AOT cache, $(grep -vc 'source: shared objects file' "$AOT_DIR/classload-$RUNNER.log") loaded otherwise" ;;
     jdk25-c1)     run "$v" "$J25" "-Xmx2g -XX:TieredStopAtLevel=1" "" "$TIMELINE" "$@" ;;
     jdk25-aot-c2) run "$v" "$J25" "-Xmx2g -XX:AOTCache=$CACHE -XX:-TieredCompilation" "" "$TIMELINE" "$@" ;;
-    jdk17-jit-first|jdk25-jit-first|jdk25-aot-jit-first)
-                  local jvm=$J25 cache=""
-                  [ "$v" = jdk17-jit-first ] && jvm=$J17
-                  [ "$v" = jdk25-aot-jit-first ] && cache="-XX:AOTCache=$CACHE"
-                  run "$v" "$jvm" "-Xmx2g $cache $JIT_FIRST" "" "$TIMELINE" "$@" ;;
-    jdk17-jit-first-nice|jdk25-jit-first-nice)
-                  local jvm=$J25
-                  [ "$v" = jdk17-jit-first-nice ] && jvm=$J17
-                  run "$v" "$jvm" "-Xmx2g $JIT_FIRST_UNPRIVILEGED" "" "$TIMELINE" "$@" ;;
+    jdk17-jit-first|jdk25-jit-first|jdk25-aot-jit-first|jdk17-jit-first-nice|jdk25-jit-first-nice)
+                  local jvm=$J25 opts="-Xmx2g"
+                  case "$v" in jdk17-*) jvm=$J17 ;; esac
+                  case "$v" in *-aot-*) opts="$opts -XX:AOTCache=$CACHE" ;; esac
+                  case "$v" in *-nice) opts="$opts $JIT_FIRST_UNPRIVILEGED" ;; *) opts="$opts $JIT_FIRST" ;; esac
+                  run "$v" "$jvm" "$opts" "" "$TIMELINE" "$@" ;;
     *) echo "unknown variant $v" >&2; exit 2 ;;
   esac
 }

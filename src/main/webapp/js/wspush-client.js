@@ -365,13 +365,17 @@ export class WspushClient extends EventTarget {
     this.#scheduleRefresh();
   }
 
+  #refreshDueInMs() {
+    return this.#tokenExpMs - this.#tokenLeadMs - Date.now();
+  }
+
   #expiresSoon() {
     return this.#tokenExpMs > 0 && this.#tokenExpMs - Date.now() <= this.#tokenLeadMs;
   }
 
   // Refresh ahead of expiry: the new token goes to the server on the open connection (`refresh` frame), which
   // keeps it past the old token's exp without a reconnect, and a reconnect never has to present an expired token.
-  #scheduleRefresh(delay = this.#tokenExpMs - this.#tokenLeadMs - Date.now()) {
+  #scheduleRefresh(delay = this.#refreshDueInMs()) {
     clearTimeout(this.#refreshTimer);
     if (!this.#running || !this.#tokenExpMs) return;
     if (delay <= 0) return; // already due: the next connect refreshes it
@@ -380,7 +384,7 @@ export class WspushClient extends EventTarget {
       if (!this.#running) return;
       // Woke early (a browser cuts the delay to whole ms; timers clamp): re-arm, and with at least 1 ms, since the
       // clock may have ticked since #expiresSoon read it and a delay of 0 would mean no refresh at all (then 4005).
-      if (!this.#expiresSoon()) return this.#scheduleRefresh(Math.max(1, this.#tokenExpMs - this.#tokenLeadMs - Date.now()));
+      if (!this.#expiresSoon()) return this.#scheduleRefresh(Math.max(1, this.#refreshDueInMs()));
       this.#refreshToken('expiring').then(
         () => {
           if (gen !== this.#gen) return;

@@ -51,7 +51,7 @@ class UnreadBodyCloseIT {
             for (int i = 1; i <= 2; i++) {
                 String request = RawHttp.head(server.http("push"), "POST", TestServer.PUSH_KEY, body.length()) + body;
                 s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
-                RawHttp.Answer a = RawHttp.read(s.getInputStream(), false);
+                RawHttp.Answer a = RawHttp.read(s.getInputStream());
                 assertEquals(200, a.status(), "push #" + i + " on the same connection: " + a.head() + a.body());
                 assertFalse(a.says("Connection", "close"), a.head());
             }

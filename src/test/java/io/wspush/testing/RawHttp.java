@@ -31,7 +31,7 @@ public final class RawHttp {
             throws IOException {
         try (Socket s = open(uri)) {
             s.getOutputStream().write(head(uri, method, bearerKey, contentLength).getBytes(StandardCharsets.UTF_8));
-            Answer a = read(s.getInputStream(), false);
+            Answer a = read(s.getInputStream());
             return awaitClose ? new Answer(a.status(), a.head(), a.body(), s.getInputStream().read() < 0) : a;
         }
     }
@@ -48,8 +48,8 @@ public final class RawHttp {
                 + "Content-Type: application/json\r\nContent-Length: " + contentLength + "\r\n\r\n";
     }
 
-    /** One answer with a Content-Length body ({@code closedAfter} as given: not looked at here). */
-    public static Answer read(InputStream in, boolean closedAfter) throws IOException {
+    /** One answer with a Content-Length body; whether the server closes after it is not looked at here (false). */
+    public static Answer read(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
             int b = in.read();
@@ -62,6 +62,6 @@ public final class RawHttp {
             if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
         }
         String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
-        return new Answer(Integer.parseInt(text.substring(9, 12)), text, body, closedAfter);
+        return new Answer(Integer.parseInt(text.substring(9, 12)), text, body, false);
     }
 }
