@@ -17,6 +17,8 @@
 #              and a warm-up that saturates its core starves the JIT compiling on that same core (BENCHMARKS.md)
 #   fanout     the same users and pushes; wspush as arrays of 100 (4 at once), the peers single pushes (16 at once);
 #              PRE_WARMUP 200,000 of the scenario's own pushes (PRE_WARMUP_MODE=load), rates as for unicast
+#   multicast  fanout with wspush's multicast body: 100 users per request, one message for all of them (the issue's
+#              "batches of 100 users"); the peers as in fanout
 #   broadcast  1 user x 5,000 connections, 20 pushes, ONE at a time (wserver writes to a connection from the
 #              pushing goroutine without a lock: two pushes to one user at once make gorilla/websocket panic);
 #              PRE_WARMUP 300 pushes at 10/s (1.5 million frames)
@@ -106,7 +108,8 @@ BUILD=${BUILD:-1}
 case "$SCENARIO" in
   unicast)   : "${PRE_WARMUP:=200000}" "${PRE_WARMUP_RATE:=5000}" "${WSPUSH_PRE_WARMUP_RATE:=2000}" "${SYSCALL_PUSHES:=20000}"
              EXTRA=(--pushes 100000) ;;
-  fanout)    : "${PRE_WARMUP:=200000}" "${PRE_WARMUP_RATE:=5000}" "${WSPUSH_PRE_WARMUP_RATE:=2000}" "${PRE_WARMUP_MODE:=load}"
+  fanout|multicast)
+             : "${PRE_WARMUP:=200000}" "${PRE_WARMUP_RATE:=5000}" "${WSPUSH_PRE_WARMUP_RATE:=2000}" "${PRE_WARMUP_MODE:=load}"
              : "${SYSCALL_PUSHES:=20000}"; EXTRA=(--pushes 100000) ;;
   broadcast) : "${PRE_WARMUP:=300}" "${PRE_WARMUP_RATE:=10}"; EXTRA=(--concurrency 1) ;;
   *) EXTRA=() ;;

@@ -10,6 +10,9 @@
 #   unicast    1,000 users x 2 connections, 20,000 unicast pushes, 16 at once (after 2,000 warm-up pushes)
 #   fanout     the unicast load (1,000 users x 2 connections, 20,000 pushes = 20 per user) sent as JSON arrays of
 #              100 single pushes (--batch 100), 4 requests at once: wspush's batch body against single pushes
+#   multicast  the fanout load sent as multicasts of 100 users ({"userIds":[...],"message":...}, --batch 100
+#              --batch-body multicast), 4 requests at once: one message encoded once for 200 connections; the peers
+#              get the same single pushes as in fanout (the "wspush by batches of 100 users")
 #   users10k   10,000 users x 1 connection, 20,000 pushes, 16 at once (after 2,000 warm-up pushes)
 #   idle       10,000 users x 1 connection, no pushes: server RSS and live heap (jcmd GC) per idle connection
 #   broadcast  1 user x 5,000 connections, 20 pushes: each push fans out to all 5,000 connections
@@ -122,11 +125,13 @@ case "$RUNNER" in wserver|nchan) PEER=$RUNNER ;; esac
 case "$SCENARIO" in
   smoke)     ARGS=(--users "$(scale 100)" --conns 2 --pushes "$(scale 2000)" --concurrency 16) ;;
   unicast)   ARGS=(--users "$(scale 1000)" --conns 2 --pushes "$(scale 20000)" --concurrency 16 --warmup "$(scale 2000)") ;;
-  fanout)    if [ -n "$PEER" ]; then   # the peers take no arrays: the same pushes one per request
+  fanout|multicast)
+             if [ -n "$PEER" ]; then   # the peers take no arrays: the same pushes one per request
                ARGS=(--users "$(scale 1000)" --conns 2 --pushes "$(scale 20000)" --concurrency 16 --warmup "$(scale 2000)")
              else
                ARGS=(--users "$(scale 1000)" --conns 2 --pushes "$(scale 20000)" --concurrency 4 --batch 100
                      --warmup "$(scale 2000)")
+               if [ "$SCENARIO" = multicast ]; then ARGS+=(--batch-body multicast); fi
              fi ;;
   users10k)  ARGS=(--users "$(scale 10000)" --conns 1 --pushes "$(scale 20000)" --concurrency 16 --warmup "$(scale 2000)") ;;
   idle)      ARGS=(--users "$(scale 10000)" --conns 1 --pushes 0 --heap --settle 5) ;;

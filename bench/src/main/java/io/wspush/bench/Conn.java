@@ -109,6 +109,12 @@ final class Conn implements WebSocket.Listener {
             int end = msg.indexOf(';', semi + 1);
             t = Long.parseLong(msg, 2, semi, 10);
             seq = Long.parseLong(msg, semi + 5, end < 0 ? msg.length() : end, 10);
+            if (end > 0 && msg.startsWith("k=", end + 1)) {
+                // A multicast of pushes seq..seq+k-1 (users seq % U ..): this user's own push number among them.
+                long k = Long.parseLong(msg, end + 3, msg.length(), 10);
+                long own = Math.floorMod(user - seq, (long) stats.users);
+                seq = own < k ? seq + own : -1; // -1: not addressed to this user (counted as misrouted)
+            }
         } catch (NumberFormatException e) {
             stats.unparsable.increment();
             return;
@@ -118,7 +124,7 @@ final class Conn implements WebSocket.Listener {
         stats.received.increment();
         stats.lastReceiveNanos.accumulateAndGet(now, Math::max);
         synchronized (this) {
-            if (seq % stats.users != user) {
+            if (seq < 0 || seq % stats.users != user) {
                 misrouted++;
                 return;
             }

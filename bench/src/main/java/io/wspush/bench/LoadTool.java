@@ -57,6 +57,10 @@ public final class LoadTool {
               --batch B               measured pushes go B per request, as a JSON array of single pushes (pushes
                                       n..n+B-1 to users n %% U ..; wspush's batch body); 1 = one push per request
                                       (default 1). --concurrency then counts requests
+              --batch-body array|multicast  how --batch goes: a JSON array of single pushes, or one multicast
+                                      {"userIds":[B users],...} whose one message every user gets (message
+                                      "t=..;seq=n;k=B": each user counts it as its own push number); multicast
+                                      needs B <= --users (default array)
               --rate R                target pushes/s, 0 = as fast as the concurrency allows (default 0)
               --warmup W              unmeasured pushes before the measured ones (default 0)
               --warmup-rate R         pushes/s during the warm-up, 0 = as fast as the concurrency allows (default:
@@ -109,6 +113,7 @@ public final class LoadTool {
     private final long pushes;
     private final int concurrency;
     private final int batch;
+    private final boolean multicast;
     private final double rate;
     private final long warmup;
     private final double warmupRate;
@@ -227,6 +232,9 @@ public final class LoadTool {
         pushes = lng("pushes", timeline != null ? 100_000_000 : 1000, 0, 100_000_000); // timeline: bounded by time
         concurrency = (int) lng("concurrency", 16, 1, 1024);
         batch = (int) lng("batch", 1, 1, 10_000);
+        String body = str("batch-body", "array");
+        if (!body.equals("array") && !body.equals("multicast")) throw new IllegalArgumentException("--batch-body array|multicast");
+        multicast = body.equals("multicast");
         rate = dbl("rate", 0, 0, 10_000_000);
         warmup = lng("warmup", 0, 0, 10_000_000);
         warmupRate = dbl("warmup-rate", rate, 0, 10_000_000);
@@ -237,6 +245,7 @@ public final class LoadTool {
         if (!target.wspushOnly() && (v1 || batch > 1)) {
             throw new IllegalArgumentException("--target " + target.id() + " takes --protocol plain and no --batch");
         }
+        if (multicast && batch > users) throw new IllegalArgumentException("--batch-body multicast needs --batch <= --users");
         String pc = str("push-client", "jdk");
         if (!pc.equals("jdk") && !pc.equals("raw")) throw new IllegalArgumentException("--push-client jdk|raw");
         rawPush = pc.equals("raw");
@@ -426,6 +435,7 @@ public final class LoadTool {
         put("pushes", pushes);
         put("concurrency", concurrency);
         put("batch", batch);
+        put("batch_body", multicast ? "multicast" : "array");
         put("rate_target", rate);
         put("warmup", warmup);
         put("warmup_rate", warmupRate);
@@ -641,14 +651,8 @@ public final class LoadTool {
                     if (wait > 0) LockSupport.parkNanos(wait);
                 }
                 int k = (int) Math.min(per, count - n);
-                StringBuilder body = new StringBuilder(k * 80).append('[');
-                long t = System.nanoTime();
-                for (int i = 0; i < k; i++) {
-                    long m = n + i;
-                    if (i > 0) body.append(',');
-                    body.append(pushBody(userPrefix + (int) (m % users), "t=" + t + ";seq=" + m));
-                }
-                long d = send(target.pushPath(null), body.append(']').toString(), pushFailures);
+                String body = multicast ? multicastBody(n, k) : arrayBody(n, k);
+                long d = send(target.pushPath(null), body, pushFailures);
                 if (d >= 0) {
                     serverDelivered.add(d);
                     pushOk.add(k);
@@ -677,6 +681,31 @@ public final class LoadTool {
         };
         runWorkers(worker, concurrency);
         return lastResponse.get();
+    }
+
+    /** Pushes n..n+k-1 as a JSON array of single pushes, each with its own message. */
+    private String arrayBody(long n, int k) {
+        StringBuilder body = new StringBuilder(k * 80).append('[');
+        long t = System.nanoTime();
+        for (int i = 0; i < k; i++) {
+            long m = n + i;
+            if (i > 0) body.append(',');
+            body.append(pushBody(userPrefix + (int) (m % users), "t=" + t + ";seq=" + m));
+        }
+        return body.append(']').toString();
+    }
+
+    /** Pushes n..n+k-1 as one multicast: one message, which each user reads as its own push number (Conn). */
+    private String multicastBody(long n, int k) {
+        StringBuilder body = new StringBuilder(k * 16 + 100).append("{\"userIds\":[");
+        for (int i = 0; i < k; i++) {
+            if (i > 0) body.append(',');
+            body.append(jsonString(userPrefix + (int) ((n + i) % users)));
+        }
+        body.append(']');
+        if (event != null) body.append(",\"event\":").append(jsonString(event));
+        return body.append(",\"message\":\"t=").append(System.nanoTime()).append(";seq=").append(n)
+                .append(";k=").append(k).append("\"}").toString();
     }
 
     /** One push; returns the server's delivered count, or -1 (failure recorded when failures != null). */
