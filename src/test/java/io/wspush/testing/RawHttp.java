@@ -50,18 +50,25 @@ public final class RawHttp {
 
     /** One answer with a Content-Length body; whether the server closes after it is not looked at here (false). */
     public static Answer read(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) throw new IOException("closed before the end of the answer's head: " + head);
-            head.write(b);
-        }
-        String text = head.toString(StandardCharsets.ISO_8859_1);
+        String text = readHead(in);
         int length = 0;
         for (String line : text.split("\r\n")) {
             if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
         }
         String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
         return new Answer(Integer.parseInt(text.substring(9, 12)), text, body, false);
+    }
+
+    /** A message head up to and including its empty line (a response, or a WebSocket handshake's answer). */
+    public static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int crlfs = 0; // how much of "\r\n\r\n" the last bytes were
+        while (crlfs < 4) {
+            int c = in.read();
+            if (c < 0) throw new IOException("closed before the end of the head: " + head.toString(StandardCharsets.ISO_8859_1));
+            head.write(c);
+            crlfs = (c == '\r' && (crlfs == 0 || crlfs == 2)) || (c == '\n' && (crlfs == 1 || crlfs == 3)) ? crlfs + 1 : 0;
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
     }
 }

@@ -40,21 +40,9 @@ public final class RawWebSocket implements AutoCloseable {
                 + Base64.getEncoder().encodeToString(keyBytes) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
         r.out.write(req.getBytes(StandardCharsets.US_ASCII));
         r.out.flush();
-        String head = r.readHead();
+        String head = RawHttp.readHead(r.in);
         if (!head.startsWith("HTTP/1.1 101")) throw new IOException("handshake refused: " + head);
         return r;
-    }
-
-    private String readHead() throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        int state = 0;
-        while (state < 4) {
-            int c = in.read();
-            if (c < 0) throw new IOException("closed during handshake");
-            b.write(c);
-            state = (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
-        }
-        return b.toString(StandardCharsets.US_ASCII);
     }
 
     public void sendText(String text) throws IOException {
