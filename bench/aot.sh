@@ -108,16 +108,21 @@ for j in runs(sys.argv[1]):
     rows.setdefault(j["label"][4:], []).append(j)
 def show(rs, k):
     return " / ".join("-" if r.get(k, -1) < 0 else str(round(r[k], 1)) for r in rs)
+def series(r):
+    # The run's per-second timeline: delivered msgs/s and server CPU us per message ("-": no message that second).
+    return ([float(x) for x in r["timeline_rates"].split()],
+            [float(x) if x != "-" else 0.0 for x in r["timeline_us_per_msg"].split()])
+def mean_us(rate, us, i, j):
+    # Server CPU per message over seconds i..j-1 (each second weighted by its messages); None without messages.
+    m = sum(rate[i:j])
+    return sum(a * b for a, b in zip(rate[i:j], us[i:j])) / m if m else None
 def tts10(r):
     # Robust to a single noisy second: the start of the first 10 s window from which every later 10 s mean of the
     # CPU per message stays within 10% of the final (steady) value; "-" if none does.
-    rate = [float(x) for x in r["timeline_rates"].split()]
-    us = [float(x) if x != "-" else 0.0 for x in r["timeline_us_per_msg"].split()]
+    rate, us = series(r)
     final = r.get("steady_us_per_msg", -1)
-    means = []
-    for i in range(0, len(rate) - len(rate) % 10, 10):
-        m = sum(rate[i:i + 10])
-        means.append(sum(a * b for a, b in zip(rate[i:i + 10], us[i:i + 10])) / m if m else float("inf"))
+    means = [mean_us(rate, us, i, i + 10) for i in range(0, len(rate) - len(rate) % 10, 10)]
+    means = [float("inf") if x is None else x for x in means]
     for k in range(len(means)):
         if final > 0 and all(abs(x - final) <= 0.1 * final for x in means[k:]):
             return str(10 * k)
@@ -127,11 +132,7 @@ print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for k, rs in rows.items():
     first = [st.mean([float(x) for x in r["timeline_us_per_msg"].split()[:5] if x != "-"]) for r in rs]
     # The whole first minute's cost: server CPU over messages, from the per-second series.
-    def minute(r):
-        rate = [float(x) for x in r["timeline_rates"].split()[:60]]
-        us = [float(x) if x != "-" else 0.0 for x in r["timeline_us_per_msg"].split()[:60]]
-        return round(sum(a * b for a, b in zip(rate, us)) / max(1.0, sum(rate)))
-    minutes = " / ".join(str(minute(r)) for r in rs)
+    minutes = " / ".join(str(round(mean_us(*series(r), 0, 60) or 0)) for r in rs)
     print(f"| {k} | {len(rs)} | {med(rs,'server_ready_s')} | {show(rs,'tts_rate_s')} | {show(rs,'tts_cpu_s')} | "
           f"{' / '.join(tts10(r) for r in rs)} | "
           f"{show(rs,'server_cpu_to_steady_s')} | {show(rs,'tts_cpu_since_jvm_start_s')} | "
@@ -143,12 +144,9 @@ print("| run | " + " | ".join(f"{10*i}-{10*i+10} s" for i in range(12)) + " |")
 print("|---|" + "---|" * 12)
 for k, rs in rows.items():
     for r in rs:
-        rate = [float(x) for x in r["timeline_rates"].split()]
-        us = [float(x) if x != "-" else 0.0 for x in r["timeline_us_per_msg"].split()]
-        cells = []
-        for i in range(0, min(len(rate), 120), 10):
-            m = sum(rate[i:i + 10])
-            cells.append(str(round(sum(a * b for a, b in zip(rate[i:i + 10], us[i:i + 10])) / m)) if m else "-")
+        rate, us = series(r)
+        means = [mean_us(rate, us, i, i + 10) for i in range(0, min(len(rate), 120), 10)]
+        cells = ["-" if x is None else str(round(x)) for x in means]
         print(f"| {k} | " + " | ".join(cells) + " |")
 EOF
 }
