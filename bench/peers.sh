@@ -32,7 +32,8 @@
 #   BUILD [1] 1 = build the WAR and the tool once first (outside the lock); 0 = measure what is in BUILD_DIR
 #   WSPUSH_RUNNER [war] the container of the wspush side: war (embedded Jetty 12), tomcat (embedded Tomcat 10.1,
 #          connector properties in TOMCAT_CONNECTOR, e.g. the tuned ones of bench/containers.sh) or payara
-#   PRE_WARMUP, PRE_WARMUP_RATE, PRE_WARMUP_MODE, SYSCALLS, SCALE, SERVER_CPU, TOOL_CPU ...: as in bench/run.sh
+#   PRE_WARMUP, PRE_WARMUP_RATE, PRE_WARMUP_MODE, SYSCALLS, SCALE, SERVER_CPU, TOOL_CPU, HALT_POLL_NS ...: as in
+#   bench/run.sh (HALT_POLL_NS=200000: the load tool's idle core polls instead of halting, for all three sides)
 # Summary of an earlier session again: bench/peers.sh --table SESSION_ID
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,8 +59,8 @@ ratios = {}
 def f(v, d=0):
     return "-" if v is None or v == -1 else ("{:,.%df}" % d).format(v)
 print("| round | server | delivered msgs/s | x best peer | pushes/s | server CPU us/msg (user + sys) | x best peer "
-      "| syscalls/push (/msg) | p50 / p99 ms | server core % | tool core % | others % | load 1m | ok |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+      "| syscalls/push (/msg) | p50 / p99 ms | server core % | tool core % | others % | load 1m | idle poll us | ok |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for rnd in sorted(rows):
     rr = rows[rnd]
     peers = [s for s in ("wserver", "nchan") if s in rr and "run" in rr[s]]
@@ -74,13 +75,15 @@ for rnd in sorted(rows):
             xr = r["delivered_per_s"] / b["delivered_per_s"] if b["delivered_per_s"] > 0 else None
             xc = r["server_cpu_us_per_msg"] / b["server_cpu_us_per_msg"] if b["server_cpu_us_per_msg"] > 0 else None
             ratios.setdefault(s, []).append((xr, xc))
-        print("| %s | %s%s | %s | %s | %s | %s (%s + %s) | %s | %s (%s) | %s / %s | %s | %s | %s | %s | %s |" % (
+        hp = r.get("guest_halt_poll_ns")
+        print("| %s | %s%s | %s | %s | %s | %s (%s + %s) | %s | %s (%s) | %s / %s | %s | %s | %s | %s | %s | %s |" % (
             rnd, s, " (best peer)" if s == best else "", f(r["delivered_per_s"]), f(xr, 2), f(r["pushes_per_s"]),
             f(r["server_cpu_us_per_msg"], 2), f(r.get("server_cpu_user_us_per_msg"), 2),
             f(r.get("server_cpu_sys_us_per_msg"), 2), f(xc, 2),
             f(y.get("syscalls_per_push"), 1), f(y.get("syscalls_per_msg"), 2),
             f(r["lat_p50_ms"], 2), f(r["lat_p99_ms"], 1), f(r["server_cpu_pct_push"]), f(r["tool_cpu_pct_push"]),
-            f(r["others_cpu_pct_push"]), f(r["loadavg_1m"], 2), "yes" if r["ok"] else "NO"))
+            f(r["others_cpu_pct_push"]), f(r["loadavg_1m"], 2), f(None if hp is None or hp < 0 else hp / 1000),
+            "yes" if r["ok"] else "NO"))
 print()
 for s in sides:
     v = ratios.get(s)

@@ -53,6 +53,12 @@
 #   STOP_WAIT [10] seconds the server gets to stop after SIGTERM before SIGKILL (an AOT training run writes its
 #          cache when it exits: bench/aot.sh sets more)
 #   RATES [250 500 1000 2000 0] (sweep; 0 = unthrottled)
+#   HALT_POLL_NS [unset: leave the machine as it is] the guest's idle polling for this run, in ns
+#          (/sys/module/haltpoll/parameters/guest_halt_poll_ns, root only; put back at the end), e.g. 200000: an idle
+#          vCPU then polls up to 200 us before it halts. This VM's default 0 halts at once, and waking a halted vCPU
+#          costs the waker a trip to the hypervisor: over loopback the server pays it inside its writev whenever the
+#          load tool's core is idle, which a server that keeps the tool busy (the peers) does not (BENCHMARKS.md,
+#          sixth session). Every result records the value in force as guest_halt_poll_ns
 #   PRE_WARMUP [0] pushes sent by one unmeasured tool run (its own connections, same scenario) before the measured
 #          run, at PRE_WARMUP_RATE [2000] pushes/s, so that the measured run meets an already compiled server: a JVM
 #          pinned to one core compiles on that core, and a paced warm-up leaves its JIT threads room that a saturating
@@ -107,6 +113,9 @@ PRE_WARMUP=${PRE_WARMUP:-${SWEEP_WARMUP:-0}}
 PRE_WARMUP_RATE=${PRE_WARMUP_RATE:-${SWEEP_WARMUP_RATE:-2000}}
 PRE_WARMUP_MODE=${PRE_WARMUP_MODE:-probe}
 SYSCALLS=${SYSCALLS:-0}
+HALT_POLL_NS=${HALT_POLL_NS:-}
+HALT_POLL_FILE=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+HALT_POLL_WAS=
 SYSCALL_PUSHES=${SYSCALL_PUSHES:-}
 # The total, and the calls that carry the traffic or wait for it (read/recv, write/send, epoll, futex).
 SYSCALL_EVENTS=${SYSCALL_EVENTS:-raw_syscalls:sys_enter,syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_recvfrom,syscalls:sys_enter_sendto,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_futex}
@@ -199,9 +208,16 @@ cleanup() {
     kill -9 "$SERVER_PID" 2>/dev/null || true
   fi
   rm -rf "$RUN"
+  if [ -n "$HALT_POLL_WAS" ]; then echo "$HALT_POLL_WAS" > "$HALT_POLL_FILE" || true; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+if [ -n "$HALT_POLL_NS" ]; then
+  [ -w "$HALT_POLL_FILE" ] || { echo "HALT_POLL_NS: $HALT_POLL_FILE is missing or not writable (haltpoll, root)" >&2; exit 2; }
+  HALT_POLL_WAS=$(cat "$HALT_POLL_FILE")
+  echo "$HALT_POLL_NS" > "$HALT_POLL_FILE"
+  echo "guest idle polling: $(cat "$HALT_POLL_FILE") ns for this run (was $HALT_POLL_WAS)"
+fi
 cp -p "$BUILD_DIR/wspush.war" "$RUN/wspush.war"  # -p: an AOT cache checks the times of its class path
 mkdir -p "$RUN/launcher/io/wspush"
 cp -rp "$LAUNCHER_DIR" "$RUN/launcher/io/wspush/"

@@ -60,9 +60,7 @@ public class AdminResource {
                                InputStream body) throws IOException {
         if (!keys.admin().accepts(authorization)) return JsonResponses.unauthorized();
         byte[] bytes = BoundedBody.read(contentLength, body, MAX_BODY);
-        if (bytes == null) {
-            return JsonResponses.error(413, "payload_too_large", "body is larger than " + MAX_BODY + " bytes");
-        }
+        if (bytes == null) return JsonResponses.bodyTooLarge("body", MAX_BODY);
         FlatJson.Result r = FlatJson.parse(bytes, Set.of("userId"));
         if (!r.ok()) return JsonResponses.error(400, "bad_request", r.error());
         String userId = r.get("userId");

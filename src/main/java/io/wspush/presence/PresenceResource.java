@@ -59,7 +59,7 @@ public class PresenceResource {
         if (!keys.presence().accepts(headers.getHeaderString(HttpHeaders.AUTHORIZATION))) return JsonResponses.unauthorized();
         int max = config.pushMaxBytes();
         byte[] bytes = BoundedBody.read(headers.getHeaderString(HttpHeaders.CONTENT_LENGTH), body, max);
-        if (bytes == null) return JsonResponses.error(413, "payload_too_large", "presence body is larger than " + max + " bytes");
+        if (bytes == null) return JsonResponses.bodyTooLarge("presence body", max);
         PresenceRequest req;
         try {
             req = PresenceRequest.parse(bytes, MAX_USERS);

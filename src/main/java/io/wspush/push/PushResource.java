@@ -54,9 +54,7 @@ public class PushResource {
         if (!keys.push().accepts(headers.getHeaderString(HttpHeaders.AUTHORIZATION))) return JsonResponses.unauthorized();
         int max = config.pushMaxBytes();
         byte[] bytes = BoundedBody.read(headers.getHeaderString(HttpHeaders.CONTENT_LENGTH), body, max);
-        if (bytes == null) {
-            return JsonResponses.error(413, "payload_too_large", "push body is larger than " + max + " bytes");
-        }
+        if (bytes == null) return JsonResponses.bodyTooLarge("push body", max);
         if (ReceiptPush.mentioned(bytes)) {
             Object waiting = receipts.handle(bytes);
             if (waiting != null) return waiting;

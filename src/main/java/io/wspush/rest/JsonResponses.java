@@ -39,6 +39,16 @@ public final class JsonResponses {
         return status(status, object().add("error", code).add("message", message));
     }
 
+    /**
+     * 413 {@code payload_too_large}: the body passed {@code max} bytes and the rest of it was not read, so the answer
+     * says {@code Connection: close} (see {@link UnreadBodyClose}). A 413 {@code too_many_items} is answered after
+     * the whole body was read and keeps the connection.
+     */
+    public static Response bodyTooLarge(String what, int max) {
+        return Response.fromResponse(error(413, "payload_too_large", what + " is larger than " + max + " bytes"))
+                .header("Connection", "close").build();
+    }
+
     public static Response unauthorized() {
         return Response.fromResponse(error(401, "unauthorized", "missing or wrong bearer key in the Authorization header"))
                 .header("WWW-Authenticate", "Bearer").build();

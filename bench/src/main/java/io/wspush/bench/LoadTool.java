@@ -510,6 +510,7 @@ public final class LoadTool {
         put("others_cpu_pct_push", machineBusy < 0 || machineAll <= 0 || server == null ? -1
                 : round(100.0 * (machineBusy - (pushCpu1 - pushCpu0) - (selfCpu1 - selfCpu0)) / (machineAll / (double) ProcStats.cpus()), 1));
         put("loadavg_1m", ProcStats.loadAverage());
+        put("guest_halt_poll_ns", ProcStats.guestHaltPollNs());
         put("pings", stats.pings.sum());
         put("close_codes", Stats.flatten(stats.closeCodes));
         put("ws_errors", Stats.flatten(stats.errors));

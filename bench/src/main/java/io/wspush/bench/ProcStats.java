@@ -124,6 +124,19 @@ final class ProcStats {
         }
     }
 
+    /**
+     * The guest's idle polling (cpuidle driver haltpoll), in ns: how long an idle vCPU polls before it halts. 0 (this
+     * VM's default) halts at once, and waking a halted vCPU costs the waker an interrupt to the hypervisor: over
+     * loopback the server pays that in its {@code writev} for an idle load tool (BENCHMARKS.md). -1 without haltpoll.
+     */
+    static long guestHaltPollNs() {
+        try {
+            return Long.parseLong(Files.readString(Path.of("/sys/module/haltpoll/parameters/guest_halt_poll_ns")).trim());
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     static long clockTicks() {
         String out = run("getconf", "CLK_TCK");
         try {
